@@ -1,0 +1,22 @@
+// PopRT's model-fusion YAML (DESIGN.md section 1): global keys, per-model overrides.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+
+namespace ipusim {
+
+struct FusionConfig {
+  std::string outputDir = "./";
+  std::string outputModel = "executable";
+  bool exportPopef = true;
+  std::vector<ModelOptions> models;  // paths resolved against the YAML's folder
+
+  std::string outputPath() const;  // <output_dir>/<output_model>.popef
+};
+
+// Throws CompileError naming the key and the file on any fault.
+FusionConfig loadFusionConfig(const std::string& yamlPath);
+
+}  // namespace ipusim
