@@ -69,11 +69,14 @@ struct Exchange {
 
 enum class StreamDirection : uint8_t { HostToDevice, DeviceToHost };
 
-// A host stream fills (or drains) a whole variable with the bytes of an anchor.
+// A host stream fills (or drains) a whole variable with the bytes of an anchor. The
+// anchor's shape may differ from the variable's (a reshaped output aliases the variable
+// it views) but its element count and dtype are the variable's.
 struct HostStream {
   std::string anchor;
   StreamDirection direction = StreamDirection::HostToDevice;
   uint32_t variable = 0;
+  Shape shape;  // the anchor's shape, as the user sees it
 };
 
 enum class ProgramKind : uint8_t { Sequence, Execute, Exchange, StreamCopy, Switch, Repeat, Sync };

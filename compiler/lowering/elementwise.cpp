@@ -1,0 +1,94 @@
+#include "compiler/lowering/elementwise.h"
+
+#include <cstring>
+
+#include "compiler/lowering/broadcast.h"
+
+namespace ipusim {
+
+namespace {
+
+bool sameMapping(const std::vector<TileSpan>& a, const std::vector<TileSpan>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].tile != b[i].tile || a[i].first != b[i].first || a[i].count != b[i].count) return false;
+  return true;
+}
+
+// The constant broadcast to `outShape`, computed at compile time.
+ConstTensor expandConstant(const ConstTensor& value, const Shape& outShape) {
+  ConstTensor out{value.dtype, outShape, {}};
+  const size_t size = dtypeSize(value.dtype);
+  out.bytes.resize(static_cast<size_t>(elementCount(outShape)) * size);
+  forEachBroadcastRun(value.shape, outShape, 0, static_cast<uint64_t>(elementCount(outShape)),
+                      [&](const BroadcastRun& run) {
+                        std::memcpy(out.bytes.data() + run.outFirst * size, value.bytes.data() + run.srcFirst * size,
+                                    run.count * size);
+                      });
+  return out;
+}
+
+}  // namespace
+
+std::string codeletName(const std::string& op, DType dtype) {
+  return op + "<" + std::string(dtypeName(dtype)) + ">";
+}
+
+std::string castCodeletName(DType from, DType to) {
+  return "Cast<" + std::string(dtypeName(from)) + "," + std::string(dtypeName(to)) + ">";
+}
+
+void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t operands) {
+  GraphBuilder& b = ctx.builder();
+  const TensorInfo& out = ctx.outputInfo(0);
+
+  // The output takes the layout of a full-size run-time operand, so that one needs no
+  // exchange; otherwise it is spread linearly.
+  std::vector<TileSpan> mapping;
+  bool mapped = false;
+  for (size_t i = 0; i < operands && !mapped; ++i) {
+    if (ctx.constantInput(i) || ctx.inputInfo(i).shape != out.shape) continue;
+    mapping = b.variable(ctx.input(i).var).mapping;
+    mapped = true;
+  }
+  if (!mapped) mapping = linearMapping(static_cast<uint64_t>(elementCount(out.shape)), out.dtype, ctx.target());
+  const uint32_t outVar = b.addVariable(ctx.outputVariableName(0), out.dtype, out.shape, mapping);
+
+  // Every operand in the output's layout.
+  const uint32_t exchange = b.addExchange(ctx.name() + "/broadcast");
+  std::vector<uint32_t> operandVars;
+  for (size_t i = 0; i < operands; ++i) {
+    const std::string operandName = ctx.name() + "/operand" + std::to_string(i);
+    if (const ConstTensor* c = ctx.constantInput(i)) {
+      operandVars.push_back(b.addConstant(operandName, expandConstant(*c, out.shape), mapping));
+      continue;
+    }
+    TensorValue in = ctx.input(i);
+    if (in.shape == out.shape && sameMapping(b.variable(in.var).mapping, mapping)) {
+      operandVars.push_back(in.var);
+      continue;
+    }
+    uint32_t laidOut = b.addVariable(operandName, in.dtype, out.shape, mapping);
+    for (const TileSpan& span : mapping) {
+      forEachBroadcastRun(in.shape, out.shape, span.first, span.count, [&](const BroadcastRun& run) {
+        b.addCopy(exchange, {in.var, run.srcFirst, run.count}, laidOut, run.outFirst);
+      });
+    }
+    operandVars.push_back(laidOut);
+  }
+
+  const uint32_t computeSet = b.addComputeSet(ctx.name());
+  for (const TileSpan& span : mapping) {
+    for (const TileSpan& chunk : splitForWorkers(span, out.dtype, ctx.target())) {
+      std::vector<std::vector<Slice>> fields;
+      for (uint32_t var : operandVars) fields.push_back({{var, chunk.first, chunk.count}});
+      fields.push_back({{outVar, chunk.first, chunk.count}});
+      b.addVertex(computeSet, codelet, chunk.tile, std::move(fields));
+    }
+  }
+  b.exchange(exchange);
+  b.execute(computeSet);
+  ctx.setOutput(0, {outVar, out.dtype, out.shape});
+}
+
+}  // namespace ipusim
