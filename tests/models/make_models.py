@@ -9,6 +9,8 @@ Writes, into OUT_DIR:
   temps_a.onnx       fp32 [64,64] chain with temporaries: O = (X*X + X) - X
   temps_b.onnx       fp32 [64,64] chain with temporaries: O = Relu(X - Y) * (X + Y)
   dynamic.onnx       X[N,2] -> Relu: shape cannot be made static without an override
+  folding.onnx       O = X[4] + (A[4] * B[4]) with A, B initializers: A * B folds at compile time
+  huge.onnx          X[1,200000000] -> Relu: does not fit the tiles' memory
   config.yaml        the seed fusion config of DESIGN.md, unchanged
   config3.yaml       three models: fp32, fp16 and int8
   config_temps.yaml  temps_a and temps_b fused
@@ -90,6 +92,23 @@ def dynamic(out):
     save(helper.make_graph(nodes, "dynamic", [x], [o]), os.path.join(out, "dynamic.onnx"))
 
 
+def folding(out):
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [4])
+    o = helper.make_tensor_value_info("O", TensorProto.FLOAT, [4])
+    a = numpy_helper.from_array(np.array([1, 2, 3, 4], dtype=np.float32), "A")
+    b = numpy_helper.from_array(np.array([0.5, 0.5, 2, 2], dtype=np.float32), "B")
+    nodes = [helper.make_node("Mul", ["A", "B"], ["P"]),
+             helper.make_node("Add", ["X", "P"], ["O"])]
+    save(helper.make_graph(nodes, "folding", [x], [o], [a, b]), os.path.join(out, "folding.onnx"))
+
+
+def huge(out):
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 200000000])
+    o = helper.make_tensor_value_info("O", TensorProto.FLOAT, [1, 200000000])
+    nodes = [helper.make_node("Relu", ["X"], ["O"])]
+    save(helper.make_graph(nodes, "huge", [x], [o]), os.path.join(out, "huge.onnx"))
+
+
 SEED_CONFIG = """output_dir: './'
 output_model: 'executable'
 export_popef: True
@@ -128,7 +147,7 @@ def main():
         sys.exit("usage: make_models.py OUT_DIR")
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for make in (model0, model1, model_int8, temps_a, temps_b, dynamic):
+    for make in (model0, model1, model_int8, temps_a, temps_b, dynamic, folding, huge):
         make(out)
     for name, text in (("config.yaml", SEED_CONFIG), ("config3.yaml", CONFIG3),
                        ("config_temps.yaml", CONFIG_TEMPS)):
