@@ -1,0 +1,427 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstring>
+#include <latch>
+#include <thread>
+
+#include "sim/codelet.h"
+#include "sim/engine_plan.h"
+#include "sim/error.h"
+#include "sim/tile_memory.h"
+
+namespace ipusim {
+
+std::string_view stepKindName(StepKind kind) {
+  switch (kind) {
+    case StepKind::Compute: return "compute";
+    case StepKind::Exchange: return "exchange";
+    case StepKind::Sync: return "sync";
+    case StepKind::Stream: return "stream";
+    case StepKind::Switch: return "switch";
+    case StepKind::Load: return "load";
+  }
+  return "unknown";
+}
+
+namespace {
+
+int64_t readInteger(const uint8_t* bytes, DType dtype) {
+  switch (dtype) {
+    case DType::Int8: return static_cast<int8_t>(bytes[0]);
+    case DType::UInt8: return bytes[0];
+    case DType::Bool: return bytes[0] != 0 ? 1 : 0;
+    case DType::Int32: {
+      int32_t value;
+      std::memcpy(&value, bytes, sizeof value);
+      return value;
+    }
+    case DType::UInt32: {
+      uint32_t value;
+      std::memcpy(&value, bytes, sizeof value);
+      return value;
+    }
+    case DType::Int64: {
+      int64_t value;
+      std::memcpy(&value, bytes, sizeof value);
+      return value;
+    }
+    case DType::Float32:
+    case DType::Float16: break;
+  }
+  throw SimError("switch control variable is not an integer");  // excluded by verification
+}
+
+const HostBuffers kNoInputs;
+
+}  // namespace
+
+struct Engine::Impl {
+  unsigned threads = 1;
+  std::unique_ptr<boost::asio::thread_pool> pool;  // none when running on one thread
+  StepObserver* observer = nullptr;
+
+  std::shared_ptr<const Executable> exe;
+  TileMemories memory;
+  std::vector<ComputePlan> computePlans;
+  std::vector<ExchangePlan> exchangePlans;
+  std::vector<uint64_t> streamBytes;
+  std::vector<uint64_t> streamCycles;
+  std::vector<uint8_t> staging;  // exchange sources when reads and writes overlap
+  // Dense per-tile figures for an observer that wants tile detail.
+  std::vector<uint64_t> detailCycles;
+  std::vector<uint64_t> detailSent;
+  std::vector<uint64_t> detailReceived;
+
+  // The current run.
+  uint64_t now = 0;
+  const HostBuffers* inputs = &kNoInputs;
+  HostBuffers* outputs = nullptr;
+
+  void clear() {
+    exe.reset();
+    memory.reset(0, 0);
+    computePlans.clear();
+    exchangePlans.clear();
+    streamBytes.clear();
+    streamCycles.clear();
+    staging = {};
+    detailCycles = {};
+    detailSent = {};
+    detailReceived = {};
+  }
+
+  bool wantsDetail() const { return observer != nullptr && observer->wantsTileDetail(); }
+
+  void report(StepKind kind, std::string_view name, uint64_t cycles, uint64_t bytes = 0,
+              std::span<const uint64_t> tileCycles = {}, std::span<const uint64_t> sent = {},
+              std::span<const uint64_t> received = {}) {
+    if (observer != nullptr) {
+      StepRecord step;
+      step.kind = kind;
+      step.name = name;
+      step.startCycle = now;
+      step.cycles = cycles;
+      step.bytes = bytes;
+      step.tileCycles = tileCycles;
+      step.tileBytesSent = sent;
+      step.tileBytesReceived = received;
+      observer->onStep(step);
+    }
+    now += cycles;
+  }
+
+  void prepare(std::shared_ptr<const Executable> executable);
+  void writeConstants();
+  void runProgram(const Program& program);
+  void runCompute(uint32_t index);
+  void runTiles(ComputePlan& plan, const ComputeSet& computeSet);
+  void runExchange(uint32_t index);
+  void runStream(uint32_t index);
+  void runSwitch(const Program& program);
+};
+
+void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
+  verifyExecutable(*executable);
+  exe = std::move(executable);
+  const Target& target = exe->target;
+  memory.reset(target.tiles, target.bytesPerTile);
+
+  std::vector<const Codelet*> codelets;
+  codelets.reserve(exe->codelets.size());
+  const CodeletRegistry& registry = CodeletRegistry::instance();
+  for (const std::string& name : exe->codelets) codelets.push_back(registry.find(name));
+
+  computePlans.reserve(exe->computeSets.size());
+  for (const ComputeSet& computeSet : exe->computeSets) {
+    computePlans.push_back(planComputeSet(*exe, computeSet, codelets));
+  }
+  exchangePlans.reserve(exe->exchanges.size());
+  for (const Exchange& exchange : exe->exchanges) {
+    exchangePlans.push_back(planExchange(target, exchange));
+  }
+  for (const HostStream& stream : exe->streams) {
+    const Variable& variable = exe->variables[stream.variable];
+    const uint64_t bytes = static_cast<uint64_t>(elementCount(variable.shape)) *
+                           dtypeSize(variable.dtype);
+    streamBytes.push_back(bytes);
+    streamCycles.push_back(target.hostTransferCycles(bytes) + target.syncCycles);
+  }
+  detailCycles.assign(target.tiles, 0);
+  detailSent.assign(target.tiles, 0);
+  detailReceived.assign(target.tiles, 0);
+}
+
+void Engine::Impl::writeConstants() {
+  for (const Variable& variable : exe->variables) {
+    if (variable.kind != VariableKind::Constant) continue;
+    const size_t elementBytes = dtypeSize(variable.dtype);
+    for (const TileInterval& interval : variable.mapping) {
+      memory.write(interval.tile, interval.tileOffset,
+                   variable.data.data() + interval.firstElement * elementBytes,
+                   interval.elementCount * elementBytes);
+    }
+  }
+}
+
+void Engine::Impl::runProgram(const Program& program) {
+  switch (program.kind) {
+    case ProgramKind::Sequence:
+      for (const Program& child : program.body) runProgram(child);
+      return;
+    case ProgramKind::Execute:
+      runCompute(program.ref);
+      return;
+    case ProgramKind::Exchange:
+      runExchange(program.ref);
+      return;
+    case ProgramKind::StreamCopy:
+      runStream(program.ref);
+      return;
+    case ProgramKind::Sync:
+      report(StepKind::Sync, "sync", exe->target.syncCycles);
+      return;
+    case ProgramKind::Repeat:
+      for (uint64_t i = 0; i < program.count; ++i) runProgram(program.body.front());
+      return;
+    case ProgramKind::Switch:
+      runSwitch(program);
+      return;
+  }
+}
+
+void Engine::Impl::runTiles(ComputePlan& plan, const ComputeSet& computeSet) {
+  auto fail = [&](const TileWork& work, const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const SimError& simError) {
+      throw SimError("compute set '" + computeSet.name + "' on tile " +
+                     std::to_string(work.tile) + ": " + simError.what());
+    }
+  };
+  if (!pool || !plan.parallel) {
+    for (TileWork& work : plan.tiles) {
+      try {
+        work.run(memory);
+      } catch (const SimError&) {
+        fail(work, std::current_exception());
+      }
+    }
+    return;
+  }
+  // Workers take tiles off a shared counter; each tile writes only its own memory and its
+  // own error slot, so the result does not depend on which thread ran what.
+  const size_t tileCount = plan.tiles.size();
+  const unsigned taskCount = static_cast<unsigned>(std::min<size_t>(threads, tileCount));
+  std::atomic<size_t> next{0};
+  std::latch done(taskCount);
+  std::fill(plan.errors.begin(), plan.errors.end(), nullptr);
+  for (unsigned t = 0; t < taskCount; ++t) {
+    boost::asio::post(*pool, [&] {
+      for (size_t i = next.fetch_add(1); i < tileCount; i = next.fetch_add(1)) {
+        try {
+          plan.tiles[i].run(memory);
+        } catch (...) {
+          plan.errors[i] = std::current_exception();
+        }
+      }
+      done.count_down();
+    });
+  }
+  done.wait();
+  // The lowest failing tile reports, whatever the thread count.
+  for (size_t i = 0; i < tileCount; ++i) {
+    if (plan.errors[i]) fail(plan.tiles[i], plan.errors[i]);
+  }
+}
+
+void Engine::Impl::runCompute(uint32_t index) {
+  ComputePlan& plan = computePlans[index];
+  const ComputeSet& computeSet = exe->computeSets[index];
+  runTiles(plan, computeSet);
+  if (wantsDetail()) {
+    std::fill(detailCycles.begin(), detailCycles.end(), 0);
+    for (const TileWork& work : plan.tiles) detailCycles[work.tile] = work.cycles;
+    report(StepKind::Compute, computeSet.name, plan.cycles, 0, detailCycles);
+  } else {
+    report(StepKind::Compute, computeSet.name, plan.cycles);
+  }
+  report(StepKind::Sync, computeSet.name, exe->target.syncCycles);
+}
+
+void Engine::Impl::runExchange(uint32_t index) {
+  const ExchangePlan& plan = exchangePlans[index];
+  const Exchange& exchange = exe->exchanges[index];
+  if (plan.needsStaging) {
+    if (staging.size() < plan.bytes) staging.resize(plan.bytes);
+    size_t position = 0;
+    for (const Copy& copy : exchange.copies) {
+      memory.read(copy.srcTile, copy.srcOffset, staging.data() + position, copy.bytes);
+      position += copy.bytes;
+    }
+    position = 0;
+    for (const Copy& copy : exchange.copies) {
+      memory.write(copy.dstTile, copy.dstOffset, staging.data() + position, copy.bytes);
+      position += copy.bytes;
+    }
+  } else {
+    // No copy writes bytes that another reads, so copying in order is the same superstep.
+    for (const Copy& copy : exchange.copies) {
+      if (copy.bytes == 0) continue;
+      uint8_t* destination = memory.touch(copy.dstTile) + copy.dstOffset;
+      const uint8_t* source = memory.find(copy.srcTile);
+      if (source == nullptr) {
+        std::memset(destination, 0, copy.bytes);
+      } else {
+        std::memcpy(destination, source + copy.srcOffset, copy.bytes);
+      }
+    }
+  }
+  if (wantsDetail()) {
+    std::fill(detailSent.begin(), detailSent.end(), 0);
+    std::fill(detailReceived.begin(), detailReceived.end(), 0);
+    for (const TileTraffic& tile : plan.traffic) {
+      detailSent[tile.tile] = tile.sent;
+      detailReceived[tile.tile] = tile.received;
+    }
+    report(StepKind::Exchange, exchange.name, plan.cycles, plan.bytes, {}, detailSent,
+           detailReceived);
+  } else {
+    report(StepKind::Exchange, exchange.name, plan.cycles, plan.bytes);
+  }
+  report(StepKind::Sync, exchange.name, exe->target.syncCycles);
+}
+
+void Engine::Impl::runStream(uint32_t index) {
+  const HostStream& stream = exe->streams[index];
+  const Variable& variable = exe->variables[stream.variable];
+  const uint64_t bytes = streamBytes[index];
+  const size_t elementBytes = dtypeSize(variable.dtype);
+  if (stream.direction == StreamDirection::HostToDevice) {
+    const auto input = inputs->find(stream.anchor);
+    if (input == inputs->end()) {
+      throw SimError("missing input '" + stream.anchor + "' (" +
+                     std::string(dtypeName(variable.dtype)) + shapeString(stream.shape) + ")");
+    }
+    if (input->second.size() != bytes) {
+      throw SimError("input '" + stream.anchor + "' has " + std::to_string(input->second.size()) +
+                     " bytes, expected " + std::to_string(bytes) + " (" +
+                     std::string(dtypeName(variable.dtype)) + shapeString(stream.shape) + ")");
+    }
+    for (const TileInterval& interval : variable.mapping) {
+      memory.write(interval.tile, interval.tileOffset,
+                   input->second.data() + interval.firstElement * elementBytes,
+                   interval.elementCount * elementBytes);
+    }
+  } else {
+    if (outputs == nullptr) {
+      throw SimError("stream '" + stream.anchor + "' drains to the host during load");
+    }
+    auto output = outputs->find(stream.anchor);
+    if (output == outputs->end()) output = outputs->emplace(stream.anchor, std::vector<uint8_t>{}).first;
+    output->second.resize(bytes);
+    for (const TileInterval& interval : variable.mapping) {
+      memory.read(interval.tile, interval.tileOffset,
+                  output->second.data() + interval.firstElement * elementBytes,
+                  interval.elementCount * elementBytes);
+    }
+  }
+  report(StepKind::Stream, stream.anchor, streamCycles[index], bytes);
+}
+
+void Engine::Impl::runSwitch(const Program& program) {
+  const Variable& control = exe->variables[program.ref];
+  const TileInterval& interval = control.mapping.front();  // one element, verified
+  uint8_t bytes[8] = {};
+  const size_t elementBytes = dtypeSize(control.dtype);
+  memory.read(interval.tile, interval.tileOffset, bytes, elementBytes);
+  const int64_t value = readInteger(bytes, control.dtype);
+
+  // A sync, then the value broadcast from the tile holding it to every tile.
+  const Target& target = exe->target;
+  const uint64_t cycles = uint64_t{target.syncCycles} + target.exchangeFixedCycles +
+                          (elementBytes + target.exchangeBytesPerCycle - 1) /
+                              target.exchangeBytesPerCycle;
+  report(StepKind::Switch, control.name, cycles, elementBytes);
+
+  for (size_t i = 0; i < program.caseValues.size(); ++i) {
+    if (program.caseValues[i] == value) {
+      runProgram(program.body[i]);
+      return;
+    }
+  }
+  if (program.hasDefault) {
+    runProgram(program.body.back());
+    return;
+  }
+  throw SimError("switch on '" + control.name + "': value " + std::to_string(value) +
+                 " has no case");
+}
+
+Engine::Engine(unsigned hostThreads) : impl_(std::make_unique<Impl>()) {
+  impl_->threads = hostThreads != 0 ? hostThreads : std::max(1u, std::thread::hardware_concurrency());
+  if (impl_->threads > 1) impl_->pool = std::make_unique<boost::asio::thread_pool>(impl_->threads);
+}
+
+Engine::~Engine() {
+  if (impl_->pool) impl_->pool->join();
+}
+
+uint64_t Engine::load(std::shared_ptr<const Executable> exe) {
+  Impl& impl = *impl_;
+  impl.clear();  // the previous executable and its memories are gone, whatever happens next
+  if (!exe) throw SimError("load: no executable");
+  try {
+    impl.prepare(std::move(exe));
+    impl.writeConstants();
+    const Target& target = impl.exe->target;
+    const uint64_t imageBytes = impl.exe->loadImageBytes();
+    impl.now = 0;
+    impl.inputs = &kNoInputs;
+    impl.outputs = nullptr;
+    impl.report(StepKind::Load, "load",
+                target.cyclesForSeconds(target.loadFixedSeconds) + target.hostTransferCycles(imageBytes),
+                imageBytes);
+    impl.runProgram(impl.exe->load);
+    return impl.now;
+  } catch (...) {
+    impl.clear();
+    throw;
+  }
+}
+
+uint64_t Engine::run(const HostBuffers& inputs, HostBuffers& outputs) {
+  Impl& impl = *impl_;
+  if (!impl.exe) throw SimError("run: no executable is loaded");
+  impl.now = 0;
+  impl.inputs = &inputs;
+  impl.outputs = &outputs;
+  impl.runProgram(impl.exe->main);
+  impl.outputs = nullptr;
+  return impl.now;
+}
+
+void Engine::setObserver(StepObserver* observer) { impl_->observer = observer; }
+
+const Executable* Engine::loaded() const { return impl_->exe.get(); }
+
+unsigned Engine::hostThreads() const { return impl_->threads; }
+
+std::vector<uint8_t> Engine::readTile(uint32_t tile, uint32_t offset, uint32_t bytes) const {
+  const Impl& impl = *impl_;
+  if (!impl.exe) throw SimError("readTile: no executable is loaded");
+  const TileMemories& memory = impl.memory;
+  if (tile >= memory.tileCount() || offset > memory.bytesPerTile() ||
+      bytes > memory.bytesPerTile() - offset) {
+    throw SimError("readTile: tile " + std::to_string(tile) + " bytes [" + std::to_string(offset) +
+                   ", +" + std::to_string(bytes) + ") outside the target's memory");
+  }
+  std::vector<uint8_t> result(bytes);
+  memory.read(tile, offset, result.data(), bytes);
+  return result;
+}
+
+}  // namespace ipusim

@@ -1,0 +1,160 @@
+#include "sim/engine_plan.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace ipusim {
+
+void TileWork::run(TileMemories& memory) {
+  uint8_t* base = memory.touch(tile);
+  if (boundTo != base) {
+    for (BoundVertex& bound : vertices) {
+      const auto& fields = bound.vertex->fields;
+      for (size_t f = 0; f < fields.size(); ++f) {
+        for (size_t r = 0; r < fields[f].size(); ++r) {
+          bound.data.fields[f][r] = std::span<uint8_t>(base + fields[f][r].offset, fields[f][r].bytes);
+        }
+      }
+    }
+    boundTo = base;
+  }
+  for (const BoundVertex& bound : vertices) bound.codelet->kernel(bound.data);
+}
+
+uint64_t tileComputeCycles(const Target& target, std::span<const uint64_t> workerVertexCycles,
+                           uint64_t ampCycles, uint64_t vertexCount) {
+  // Deterministic greedy assignment: each vertex, in order, to the least-loaded worker
+  // (the lowest-numbered one on a tie).
+  std::vector<uint64_t> workers(target.workerContexts, 0);
+  for (uint64_t cycles : workerVertexCycles) {
+    *std::min_element(workers.begin(), workers.end()) += cycles;
+  }
+  const uint64_t slowestWorker = workers.empty() ? 0 : *std::max_element(workers.begin(), workers.end());
+  return uint64_t{target.vertexLaunchCycles} * vertexCount +
+         uint64_t{target.workerContexts} * slowestWorker + ampCycles;
+}
+
+ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
+                           std::span<const Codelet* const> codelets) {
+  const auto& vertices = computeSet.vertices;
+  std::vector<uint32_t> order(vertices.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return vertices[a].tile < vertices[b].tile; });
+
+  ComputePlan plan;
+  uint64_t regionBytes = 0;
+  std::vector<uint64_t> workerCycles;
+  for (size_t begin = 0; begin < order.size();) {
+    const uint32_t tile = vertices[order[begin]].tile;
+    size_t end = begin;
+    while (end < order.size() && vertices[order[end]].tile == tile) ++end;
+
+    TileWork work;
+    work.tile = tile;
+    work.vertices.reserve(end - begin);
+    workerCycles.clear();
+    uint64_t ampCycles = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const Vertex& vertex = vertices[order[i]];
+      BoundVertex bound;
+      bound.codelet = codelets[vertex.codelet];
+      bound.vertex = &vertex;
+      bound.data.fields.resize(vertex.fields.size());
+      for (size_t f = 0; f < vertex.fields.size(); ++f) {
+        bound.data.fields[f].resize(vertex.fields[f].size());
+        for (const Region& region : vertex.fields[f]) regionBytes += region.bytes;
+      }
+      bound.data.scalars = vertex.scalars;
+      const uint64_t cycles = bound.codelet->cycles(vertex, exe.target);
+      if (bound.codelet->usesAmp) {
+        ampCycles += cycles;
+      } else {
+        workerCycles.push_back(cycles);
+      }
+      work.vertices.push_back(std::move(bound));
+    }
+    work.cycles = tileComputeCycles(exe.target, workerCycles, ampCycles, end - begin);
+    plan.cycles = std::max(plan.cycles, work.cycles);
+    plan.tiles.push_back(std::move(work));
+    begin = end;
+  }
+  // Below these sizes handing tiles to other threads costs more than it saves.
+  constexpr size_t kParallelTiles = 32;
+  constexpr uint64_t kParallelBytes = 256 * 1024;
+  plan.parallel = plan.tiles.size() >= kParallelTiles ||
+                  (plan.tiles.size() >= 2 && regionBytes >= kParallelBytes);
+  plan.errors.resize(plan.tiles.size());
+  return plan;
+}
+
+namespace {
+
+// Whether any copy reads bytes that any copy writes, on the same tile.
+bool readsOverlapWrites(const Exchange& exchange) {
+  struct Span {
+    uint32_t tile;
+    uint64_t begin;
+    uint64_t end;
+    bool isWrite;
+  };
+  std::vector<Span> spans;
+  spans.reserve(exchange.copies.size() * 2);
+  for (const Copy& copy : exchange.copies) {
+    if (copy.bytes == 0) continue;
+    spans.push_back({copy.srcTile, copy.srcOffset, uint64_t{copy.srcOffset} + copy.bytes, false});
+    spans.push_back({copy.dstTile, copy.dstOffset, uint64_t{copy.dstOffset} + copy.bytes, true});
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return std::tie(a.tile, a.begin) < std::tie(b.tile, b.begin);
+  });
+  // Sorted by start: a span meets an earlier one of the other kind iff it starts before the
+  // furthest end seen of that kind on its tile.
+  uint32_t tile = 0;
+  uint64_t readEnd = 0;
+  uint64_t writeEnd = 0;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const Span& span = spans[i];
+    if (i == 0 || span.tile != tile) {
+      tile = span.tile;
+      readEnd = 0;
+      writeEnd = 0;
+    }
+    if (span.begin < (span.isWrite ? readEnd : writeEnd)) return true;
+    uint64_t& end = span.isWrite ? writeEnd : readEnd;
+    end = std::max(end, span.end);
+  }
+  return false;
+}
+
+}  // namespace
+
+ExchangePlan planExchange(const Target& target, const Exchange& exchange) {
+  ExchangePlan plan;
+  std::vector<TileTraffic> perCopy;
+  perCopy.reserve(exchange.copies.size() * 2);
+  for (const Copy& copy : exchange.copies) {
+    plan.bytes += copy.bytes;
+    perCopy.push_back({copy.srcTile, copy.bytes, 0});
+    perCopy.push_back({copy.dstTile, 0, copy.bytes});
+  }
+  std::sort(perCopy.begin(), perCopy.end(),
+            [](const TileTraffic& a, const TileTraffic& b) { return a.tile < b.tile; });
+  for (const TileTraffic& entry : perCopy) {
+    if (plan.traffic.empty() || plan.traffic.back().tile != entry.tile) {
+      plan.traffic.push_back({entry.tile, 0, 0});
+    }
+    plan.traffic.back().sent += entry.sent;
+    plan.traffic.back().received += entry.received;
+  }
+  uint64_t busiest = 0;
+  for (const TileTraffic& tile : plan.traffic) {
+    busiest = std::max({busiest, tile.sent, tile.received});
+  }
+  const uint64_t perCycle = target.exchangeBytesPerCycle;
+  plan.cycles = target.exchangeFixedCycles + (busiest + perCycle - 1) / perCycle;
+  plan.needsStaging = readsOverlapWrites(exchange);
+  return plan;
+}
+
+}  // namespace ipusim

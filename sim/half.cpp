@@ -1,0 +1,66 @@
+#include "sim/half.h"
+
+#include <bit>
+
+namespace ipusim {
+
+// binary32: 1 sign, 8 exponent (bias 127), 23 mantissa bits.
+// binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
+uint16_t floatToHalf(float value) {
+  const uint32_t bits = std::bit_cast<uint32_t>(value);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  const uint32_t exponent = (bits >> 23) & 0xFFu;
+  uint32_t mantissa = bits & 0x7FFFFFu;
+
+  if (exponent == 0xFFu) {
+    if (mantissa == 0) return sign | 0x7C00u;  // infinity
+    // NaN: keep the top payload bits and force the quiet bit so it stays a NaN.
+    return static_cast<uint16_t>(sign | 0x7E00u | (mantissa >> 13));
+  }
+
+  const int32_t halfExponent = static_cast<int32_t>(exponent) - 127 + 15;
+  if (halfExponent >= 0x1F) return sign | 0x7C00u;  // overflow rounds to infinity
+
+  if (halfExponent <= 0) {
+    // Subnormal half (or zero): shift the full significand right, rounding to nearest even.
+    if (halfExponent < -10) return sign;  // below half the smallest subnormal
+    mantissa |= 0x800000u;                // implicit leading one
+    const uint32_t shift = static_cast<uint32_t>(14 - halfExponent);
+    uint32_t result = mantissa >> shift;
+    const uint32_t remainder = mantissa & ((1u << shift) - 1u);
+    const uint32_t halfway = 1u << (shift - 1);
+    if (remainder > halfway || (remainder == halfway && (result & 1u))) ++result;
+    return static_cast<uint16_t>(sign | result);  // a carry lands in the exponent: correct
+  }
+
+  uint32_t result = (static_cast<uint32_t>(halfExponent) << 10) | (mantissa >> 13);
+  const uint32_t remainder = mantissa & 0x1FFFu;
+  if (remainder > 0x1000u || (remainder == 0x1000u && (result & 1u))) ++result;
+  // A carry out of the mantissa bumps the exponent; from the top binade it becomes infinity.
+  return static_cast<uint16_t>(sign | result);
+}
+
+float halfToFloat(uint16_t bits) {
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  const uint32_t exponent = (bits >> 10) & 0x1Fu;
+  uint32_t mantissa = bits & 0x3FFu;
+
+  if (exponent == 0x1Fu) {
+    return std::bit_cast<float>(sign | 0x7F800000u | (mantissa << 13));
+  }
+  if (exponent == 0) {
+    if (mantissa == 0) return std::bit_cast<float>(sign);
+    // Subnormal half: normalise it, every one is a normal float.
+    int32_t floatExponent = 127 - 15 + 1;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --floatExponent;
+    }
+    mantissa &= 0x3FFu;
+    return std::bit_cast<float>(sign | (static_cast<uint32_t>(floatExponent) << 23) |
+                                (mantissa << 13));
+  }
+  return std::bit_cast<float>(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
+}
+
+}  // namespace ipusim
