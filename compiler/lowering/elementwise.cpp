@@ -1,6 +1,7 @@
 #include "compiler/lowering/elementwise.h"
 
 #include <cstring>
+#include <optional>
 
 #include "compiler/lowering/broadcast.h"
 
@@ -55,7 +56,7 @@ void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t o
   const uint32_t outVar = b.addVariable(ctx.outputVariableName(0), out.dtype, out.shape, mapping);
 
   // Every operand in the output's layout.
-  const uint32_t exchange = b.addExchange(ctx.name() + "/broadcast");
+  std::optional<uint32_t> exchange;  // made only if some operand must move
   std::vector<uint32_t> operandVars;
   for (size_t i = 0; i < operands; ++i) {
     const std::string operandName = ctx.name() + "/operand" + std::to_string(i);
@@ -69,9 +70,10 @@ void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t o
       continue;
     }
     uint32_t laidOut = b.addVariable(operandName, in.dtype, out.shape, mapping);
+    if (!exchange) exchange = b.addExchange(ctx.name() + "/broadcast");
     for (const TileSpan& span : mapping) {
       forEachBroadcastRun(in.shape, out.shape, span.first, span.count, [&](const BroadcastRun& run) {
-        b.addCopy(exchange, {in.var, run.srcFirst, run.count}, laidOut, run.outFirst);
+        b.addCopy(*exchange, {in.var, run.srcFirst, run.count}, laidOut, run.outFirst);
       });
     }
     operandVars.push_back(laidOut);
@@ -86,7 +88,7 @@ void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t o
       b.addVertex(computeSet, codelet, chunk.tile, std::move(fields));
     }
   }
-  b.exchange(exchange);
+  if (exchange) b.exchange(*exchange);
   b.execute(computeSet);
   ctx.setOutput(0, {outVar, out.dtype, out.shape});
 }

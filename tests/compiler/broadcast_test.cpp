@@ -35,14 +35,17 @@ TEST_CASE("a row vector broadcast over rows reads the same run per row") {
   CHECK(r[1].count == 3);
 }
 
-TEST_CASE("a column broadcast over columns reads one element per output") {
-  auto r = runs({2, 1}, {2, 3}, 1, 4);  // output elements 1..4
-  REQUIRE(r.size() == 4);
-  CHECK(r[0].srcFirst == 0);
+TEST_CASE("a column broadcast over columns merges only contiguous reads") {
+  auto r = runs({2, 1}, {2, 3}, 1, 4);  // output elements 1..4 read 0, 0, 1, 1
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].outFirst == 1);
+  CHECK(r[0].count == 1);
+  CHECK(r[1].outFirst == 2);  // outputs 2..3 read sources 0..1: still one run
   CHECK(r[1].srcFirst == 0);
+  CHECK(r[1].count == 2);
+  CHECK(r[2].outFirst == 4);
   CHECK(r[2].srcFirst == 1);
-  CHECK(r[2].outFirst == 3);
-  CHECK(r[3].srcFirst == 1);
+  CHECK(r[2].count == 1);
 }
 
 TEST_CASE("a same-shape source is one run and a scalar is per element") {
