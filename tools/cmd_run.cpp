@@ -72,9 +72,16 @@ void writeShape(json::Writer& w, const Shape& shape) {
   w.endArray();
 }
 
-std::string microseconds(double us) {
+// A duration in the unit that reads best: "4.471 us", "500.001 ms", "1.250 s".
+std::string duration(double us) {
   std::ostringstream s;
-  s << std::fixed << std::setprecision(us < 10 ? 3 : 1) << us << " us";
+  s << std::fixed << std::setprecision(3);
+  if (us < 1e3)
+    s << us << " us";
+  else if (us < 1e6)
+    s << us / 1e3 << " ms";
+  else
+    s << us / 1e6 << " s";
   return s.str();
 }
 
@@ -240,12 +247,12 @@ int runCommand(const std::vector<std::string>& args) {
     }
     out << "clock: " << target.clockHz / 1e9 << " GHz\n"
         << "load: " << runner.loadCycles() << " cycles ("
-        << microseconds(target.microseconds(runner.loadCycles())) << ")\n"
+        << duration(target.microseconds(runner.loadCycles())) << ")\n"
         << "exec: " << execCycles << " cycles per iteration ("
-        << microseconds(target.microseconds(execCycles)) << "), " << iterations
+        << duration(target.microseconds(execCycles)) << "), " << iterations
         << (iterations == 1 ? " iteration\n" : " iterations\n")
-        << "host: " << hostSeconds << " s (" << microseconds(hostSeconds * 1e6 / iterations)
-        << " per iteration)\n";
+        << "host: " << duration(hostSeconds * 1e6) << " ("
+        << duration(hostSeconds * 1e6 / static_cast<double>(iterations)) << " per iteration)\n";
   }
 
   if (!jsonPath.empty()) {
