@@ -107,7 +107,7 @@ struct ModelRunner::Impl {
     AnchorInfo info;
     info.name = name;
     info.dtype = var.dtype;
-    info.shape = var.shape;
+    info.shape = stream->shape;  // the user's shape; the variable may be a reshaped alias
     info.direction = stream->direction;
     return info;
   }
