@@ -26,7 +26,7 @@ std::vector<AnchorRow> anchorRows(const Executable& exe) {
     const Variable& var = exe.variables[stream.variable];
     AnchorRow row{stream.anchor,
                   stream.direction == StreamDirection::HostToDevice ? "input" : "output",
-                  var.dtype, var.shape, std::nullopt};
+                  var.dtype, stream.shape, std::nullopt};
     for (const SubgraphInfo& sub : exe.fusion.subgraphs) {
       const bool member =
           std::find(sub.inputs.begin(), sub.inputs.end(), stream.anchor) != sub.inputs.end() ||
