@@ -50,21 +50,15 @@ TEST_CASE("truncated and corrupted .popef files") {
     checkFails(ipusim("dump cut.popef"), "dump", 1, {"cut.popef"});
   }
 
-  // One flipped byte anywhere: the reader reports it (CRCs, header checks), never crashes.
-  size_t rejected = 0, positions = 0;
+  // One flipped byte anywhere (header, blob headers, payloads under their CRCs) is
+  // reported, never accepted and never a crash.
   for (size_t at = 0; at < bytes.size(); at += std::max<size_t>(1, bytes.size() / 97)) {
     CAPTURE(at);
     std::string flipped = bytes;
     flipped[at] = static_cast<char>(flipped[at] ^ 0x20);
     writeText(workDir() / "flipped.popef", flipped);
-    const Result r = ipusim("dump flipped.popef");
-    ++positions;
-    if (r.code == 0) continue;
-    ++rejected;
-    checkFails(r, "dump", 1, {"flipped.popef"});
+    checkFails(ipusim("dump flipped.popef"), "dump", 1, {"flipped.popef"});
   }
-  // Every payload byte is under a CRC, so nearly every position must be rejected.
-  CHECK(rejected * 10 >= positions * 9);
 
   std::string flipped = bytes;
   flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 0x01);
