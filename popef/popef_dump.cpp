@@ -47,6 +47,11 @@ std::string shortNumber(double v, int digits = 6) {
   return buf;
 }
 
+// "1 vertex", "2 vertices".
+std::string counted(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -77,6 +82,7 @@ void printTable(std::ostream& os, const std::string& indent, const std::vector<s
       bool last = c + 1 == row.size();
       line += numeric[c] ? padLeft(row[c], widths[c]) : (last ? row[c] : padRight(row[c], widths[c]));
     }
+    line.erase(line.find_last_not_of(' ') + 1);  // empty trailing cells leave no blanks
     os << line << '\n';
   }
 }
@@ -115,12 +121,10 @@ std::vector<AnchorRow> anchorRows(const Executable& exe) {
     AnchorRow row;
     row.name = s.anchor;
     row.handle = static_cast<uint32_t>(i);
-    if (s.variable < exe.variables.size()) {
-      row.dtype = std::string(dtypeName(exe.variables[s.variable].dtype));
-      row.shape = exe.variables[s.variable].shape;
-    } else {
-      row.dtype = "?";
-    }
+    // The anchor's shape is the stream's (it may view its variable reshaped); the dtype
+    // is the variable's.
+    row.shape = s.shape;
+    row.dtype = s.variable < exe.variables.size() ? std::string(dtypeName(exe.variables[s.variable].dtype)) : "?";
     row.direction = directionName(s.direction);
     if (inLoad[i]) row.programs.push_back("load");
     if (inMain[i]) row.programs.push_back("main");
@@ -191,13 +195,13 @@ std::string programLine(const Executable& exe, const Program& p) {
     case ProgramKind::Execute: {
       const ComputeSet* cs = computeSetOf(exe, p);
       if (!cs) return "Execute(compute set " + std::to_string(p.ref) + "?)";
-      return "Execute(" + cs->name + ", " + std::to_string(cs->vertices.size()) + " vertices)";
+      return "Execute(" + cs->name + ", " + counted(cs->vertices.size(), "vertex", "vertices") + ")";
     }
     case ProgramKind::Exchange: {
       const Exchange* ex = exchangeOf(exe, p);
       if (!ex) return "Exchange(exchange " + std::to_string(p.ref) + "?)";
-      return "Exchange(" + ex->name + ", " + std::to_string(ex->copies.size()) + " copies, " +
-             std::to_string(exchangeBytes(*ex)) + " bytes)";
+      return "Exchange(" + ex->name + ", " + counted(ex->copies.size(), "copy", "copies") + ", " +
+             counted(exchangeBytes(*ex), "byte", "bytes") + ")";
     }
     case ProgramKind::StreamCopy: {
       const HostStream* s = streamOf(exe, p);

@@ -129,6 +129,7 @@ struct RawBlob {
 
 // The container: header and blobs, every size and CRC checked; payloads not yet parsed.
 std::vector<RawBlob> readContainer(std::string_view bytes, uint32_t& formatVersion) {
+  if (bytes.empty()) fail("not a .popef file (it is empty)");
   if (bytes.size() < kMagic.size()) {
     if (bytes == kMagic.substr(0, bytes.size()))
       fail("truncated: the file is ", str(bytes.size()), " bytes, shorter than its ",
