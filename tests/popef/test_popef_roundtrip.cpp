@@ -238,3 +238,19 @@ TEST_CASE("readPopef: missing and unreadable files are clear PopefErrors") {
   std::ofstream(empty).close();
   CHECK_THROWS_WITH_AS(readPopef(empty), (empty + ": not a .popef file (it is empty)").c_str(), PopefError);
 }
+
+TEST_CASE("round trip: names are bytes, not necessarily UTF-8") {
+  Executable exe = sampleExecutable();
+  const std::string odd("bad\xff\xfe utf8 \0 nul", 17);
+  exe.variables[2].name = odd;  // also the TensorData blob's name
+  exe.computeSets[1].name = odd;
+  exe.exchanges[0].name = odd;
+  exe.fusion.subgraphs[0].sourceModel = odd;
+  exe.fusion.subgraphs[0].aliases[0].first = odd;
+  exe.streams[1].anchor = odd;
+  exe.fusion.subgraphs[0].inputs[0] = odd;
+  exe.fusion.subgraphs[0].aliases[0].second = odd;
+  const PopefFile file = decodePopef(encodePopef(exe), "odd.popef");
+  CHECK(difference(exe, file.executable) == "");
+  CHECK(file.blobs[2].name == odd);
+}
