@@ -111,9 +111,11 @@ std::string shapeFromProto(const google::protobuf::RepeatedField<int64_t>& shape
   return shapeString(Shape(shape.begin(), shape.end()));
 }
 
-uint32_t narrow32(uint64_t v, const std::string& what) {
+// `describe(field)` names the value for the message; it runs only on a fault.
+template <typename Describe>
+uint32_t narrow32(uint64_t v, const Describe& describe, const char* field) {
   if (v > std::numeric_limits<uint32_t>::max())
-    fail(what, " is ", str(v), ", more than a 32-bit value");
+    fail(describe(field), " is ", str(v), ", more than a 32-bit value");
   return static_cast<uint32_t>(v);
 }
 
@@ -422,10 +424,12 @@ void decodeExecutable(const pb::Executable& in, Executable& exe,
       fail(what, " has a tile mapping of ", str(pv.mapping_size()), " numbers, not a multiple of 4");
     v.mapping.reserve(static_cast<size_t>(pv.mapping_size() / 4));
     for (int k = 0; k < pv.mapping_size(); k += 4) {
-      std::string where = what + " interval " + str(static_cast<uint64_t>(k / 4));
+      auto where = [&](const char* field) {
+        return what + " interval " + str(static_cast<uint64_t>(k / 4)) + " " + field;
+      };
       TileInterval m;
-      m.tile = narrow32(pv.mapping(k), where + " tile");
-      m.tileOffset = narrow32(pv.mapping(k + 1), where + " offset");
+      m.tile = narrow32(pv.mapping(k), where, "tile");
+      m.tileOffset = narrow32(pv.mapping(k + 1), where, "offset");
       m.firstElement = pv.mapping(k + 2);
       m.elementCount = pv.mapping(k + 3);
       v.mapping.push_back(m);
@@ -447,22 +451,21 @@ void decodeExecutable(const pb::Executable& in, Executable& exe,
     cs.vertices.reserve(static_cast<size_t>(pcs.vertices_size()));
     for (int k = 0; k < pcs.vertices_size(); ++k) {
       const pb::Vertex& pv = pcs.vertices(k);
-      std::string what = "compute set " + quoted(cs.name) + " vertex " + str(static_cast<uint64_t>(k));
+      // Built only on a fault: a compiled model can have millions of vertices.
+      auto what = [&] { return "compute set " + quoted(cs.name) + " vertex " + str(static_cast<uint64_t>(k)); };
       Vertex v;
       v.codelet = pv.codelet();
       v.tile = pv.tile();
       if (v.codelet >= exe.codelets.size())
-        fail(what, " uses codelet ", str(v.codelet), " but there are ", str(exe.codelets.size()));
+        fail(what(), " uses codelet ", str(v.codelet), " but there are ", str(exe.codelets.size()));
       v.fields.reserve(static_cast<size_t>(pv.fields_size()));
       for (int f = 0; f < pv.fields_size(); ++f) {
         const auto& regions = pv.fields(f).regions();
         if (regions.size() % 2 != 0)
-          fail(what, " field ", str(static_cast<uint64_t>(f)), " has an odd count of region numbers");
+          fail(what(), " field ", str(static_cast<uint64_t>(f)), " has an odd count of region numbers");
         std::vector<Region> field;
         field.reserve(static_cast<size_t>(regions.size() / 2));
-        for (int r = 0; r < regions.size(); r += 2) {
-          field.push_back(Region{regions[r], regions[r + 1]});
-        }
+        for (int r = 0; r < regions.size(); r += 2) field.push_back(Region{regions[r], regions[r + 1]});
         v.fields.push_back(std::move(field));
       }
       v.scalars.assign(pv.scalars().begin(), pv.scalars().end());

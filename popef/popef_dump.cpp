@@ -409,8 +409,9 @@ void textMemory(std::ostream& os, const Executable& exe) {
     for (size_t i = 0; i < m.tiles.size(); ++i) shown.insert(i);
   } else {
     for (size_t i = 0; i < kDumpTilesEach; ++i) shown.insert(i);
-    std::vector<size_t> byPeak(m.tiles.size());
-    for (size_t i = 0; i < byPeak.size(); ++i) byPeak[i] = i;
+    // The busiest of the others, so ties (common: even mappings) still show 32 tiles.
+    std::vector<size_t> byPeak;
+    for (size_t i = kDumpTilesEach; i < m.tiles.size(); ++i) byPeak.push_back(i);
     std::stable_sort(byPeak.begin(), byPeak.end(),
                      [&](size_t a, size_t b) { return m.tiles[a].peak() > m.tiles[b].peak(); });
     for (size_t i = 0; i < kDumpTilesEach; ++i) shown.insert(byPeak[i]);
@@ -430,9 +431,9 @@ void textMemory(std::ostream& os, const Executable& exe) {
   if (m.tiles.size() > shown.size())
     os << "  (" << (m.tiles.size() - shown.size()) << " of " << m.tiles.size()
        << " tiles omitted; listed: the first " << kDumpTilesEach << " and the " << kDumpTilesEach
-       << " busiest)\n";
+       << " busiest others)\n";
   uint64_t loadImage = m.totals.code + m.totals.vertexState + m.totals.constants;
-  os << "  " << m.tiles.size() << " tiles in use; load image " << loadImage << " bytes; busiest tile "
+  os << "  " << counted(m.tiles.size(), "tile", "tiles") << " in use; load image " << loadImage << " bytes; busiest tile "
      << m.busiest->tile << " with " << m.busiest->peak() << " bytes ("
      << shortNumber(100.0 * static_cast<double>(m.busiest->peak()) / static_cast<double>(m.bytesPerTile), 3)
      << "% of the tile)\n";

@@ -141,13 +141,23 @@ TEST_CASE("dumpText: many tiles list the first and the busiest, totals cover all
   for (int t : {0, 15, 20, 25, 39}) CHECK_MESSAGE(contains(memory, "\n  " + std::string(t < 10 ? "    " : "   ") + std::to_string(t) + "  "), t);
   for (int t : {16, 19, 21, 24}) CHECK_FALSE_MESSAGE(contains(memory, "\n     " + std::to_string(t) + "  "), t);
   CHECK(contains(memory, "\n     20    10             2          1       5000   5013    633963\n"));
-  CHECK(contains(memory, "(8 of 40 tiles omitted; listed: the first 16 and the 16 busiest)\n"));
+  CHECK(contains(memory, "(8 of 40 tiles omitted; listed: the first 16 and the 16 busiest others)\n"));
   // Totals over all 40: code 400, vertex state 80, constants 40, variables
   // sum(100 + t) - 120 + 5000 = 4780 - 120 + 5000 = 9660; peak 400 + 80 + 40 + 9660.
   CHECK(contains(memory, "  total   400            80         40       9660  10180\n"));
   CHECK(contains(memory, "  40 tiles in use; load image 520 bytes; busiest tile 20 with 5013 bytes"));
   // Gaps are marked where tiles were left out.
   CHECK(contains(memory, "\n    ...\n"));
+
+  // When every tile holds the same, the busiest others are the next 16 tiles.
+  {
+    PopefFile even = manyTilesFile(50);
+    for (TileMemoryUsage& u : even.executable.tileMemory) u.variables = 100;
+    const std::string listing = section(dumpText(even), "Memory per tile");
+    CHECK(contains(listing, "\n     31  "));
+    CHECK_FALSE(contains(listing, "\n     32  "));
+    CHECK(contains(listing, "(18 of 50 tiles omitted"));
+  }
 
   // 32 tiles in use: all listed, nothing omitted.
   const std::string few = section(dumpText(manyTilesFile(32)), "Memory per tile");
