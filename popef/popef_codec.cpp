@@ -13,13 +13,6 @@ namespace {
 constexpr int kMaxRank = 32;
 constexpr int64_t kMaxElements = int64_t(1) << 48;
 
-template <typename... Parts>
-[[noreturn]] void fail(Parts&&... parts) {
-  std::string message;
-  (message += ... += std::forward<Parts>(parts));
-  throw Fault(message);
-}
-
 std::string str(uint64_t v) { return std::to_string(v); }
 // Built by appending: GCC 12 warns falsely (-Wrestrict) on "'" + std::string(...).
 std::string quoted(std::string_view name) {

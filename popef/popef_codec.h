@@ -1,12 +1,15 @@
 // Internal to popef/: conversion between the Executable IR and the protobuf payloads of
-// popef.proto. Decoding never trusts the messages: every enum, count, reference and range
-// is checked before it is used, and faults are thrown as codec::Fault (a message without
-// the file name; popef_file.cpp adds it).
+// popef.proto. Decoding never trusts the messages: every enum, shape, packed-list length
+// and index (codelet, variable, compute set, exchange, stream) is checked before it is
+// used, and the anchors and fusion info are checked against the streams. Tile and byte
+// ranges are left to verifyExecutable, which popef_file.cpp runs last. Faults are thrown
+// as codec::Fault (a message without the file name; popef_file.cpp adds it).
 #pragma once
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "popef.pb.h"
@@ -18,6 +21,14 @@ class Fault : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Throws Fault with the parts (strings, string views, C strings) joined.
+template <typename... Parts>
+[[noreturn]] void fail(Parts&&... parts) {
+  std::string message;
+  (message += ... += std::forward<Parts>(parts));
+  throw Fault(message);
+}
 
 // Nesting limit of program trees. protobuf refuses messages nested deeper than 100
 // levels, and the metadata wraps a program in two more; 64 leaves room and is far more

@@ -36,13 +36,7 @@ constexpr std::string_view kExecutableName = "executable";
 constexpr std::string_view kFusionName = "fusion";
 
 using codec::Fault;
-
-template <typename... Parts>
-[[noreturn]] void fail(Parts&&... parts) {
-  std::string message;
-  (message += ... += std::forward<Parts>(parts));
-  throw Fault(message);
-}
+using codec::fail;
 
 std::string str(uint64_t v) { return std::to_string(v); }
 
