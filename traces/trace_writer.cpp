@@ -130,9 +130,7 @@ fs::path temporaryPathFor(const fs::path& target) {
 
 }  // namespace
 
-void writeTrace(const std::string& path, const Trace& trace) {
-  checkTrace(trace);
-  h5::silenceErrorPrinting();
+void checkTracePath(const std::string& path) {
   const fs::path target(path);
   if (target.filename().empty()) throw TraceError("trace path '" + path + "' names no file");
   const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
@@ -142,7 +140,14 @@ void writeTrace(const std::string& path, const Trace& trace) {
                      " does not exist");
   if (fs::is_directory(target, error))
     throw TraceError("cannot write trace " + path + ": it is a folder");
+}
 
+void writeTrace(const std::string& path, const Trace& trace) {
+  checkTrace(trace);
+  checkTracePath(path);
+  h5::silenceErrorPrinting();
+  const fs::path target(path);
+  std::error_code error;
   const fs::path temporary = temporaryPathFor(target);
   try {
     writeFile(temporary.string(), trace);

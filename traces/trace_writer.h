@@ -11,4 +11,8 @@ namespace ipusim {
 // a half-written file under the final name. Throws TraceError, one line, on failure.
 void writeTrace(const std::string& path, const Trace& trace);
 
+// Whether a trace could be written to `path` (its folder exists, it is not a folder): lets a
+// command refuse a bad --trace before a long simulation rather than after. Throws TraceError.
+void checkTracePath(const std::string& path);
+
 }  // namespace ipusim

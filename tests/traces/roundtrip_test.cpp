@@ -2,7 +2,13 @@
 // never leaves a half file behind.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "tests/traces/trace_test_support.h"
 #include "traces/trace_reader.h"
@@ -217,4 +223,67 @@ TEST_CASE("a recorder refuses per-tile spans of the wrong width") {
   recorder.beginRun();
   CHECK_THROWS_WITH_AS(recorder.onStep(StepRecord{StepKind::Compute, "cs", 0, 2, 0, tileCycles, {}, {}}),
                        "compute step 'cs' reported 2 tile cycles, expected 4", TraceError);
+}
+
+TEST_CASE("a refused write leaves the previous file as it was") {
+  const fs::path folder = freshFolder("keep");
+  const std::string path = (folder / "t.h5").string();
+  writeTrace(path, knownTrace());
+  Trace bad = knownTrace();
+  bad.runs[0].execCycles = 1;
+  CHECK_THROWS_AS(writeTrace(path, bad), TraceError);
+  CHECK(readTrace(path) == knownTrace());
+  CHECK(folderEntries(folder) == std::vector<std::string>{"t.h5"});
+}
+
+TEST_CASE("a writer killed mid-write leaves no file under the final name") {
+  // A big trace (3000 compute steps x 1472 tiles, 35 MB before compression) takes long
+  // enough to write that the kill lands while the temporary file is open.
+  Trace big;
+  const uint32_t tiles = 1472;
+  big.info = TraceInfo{trace_schema::kVersion, "v", "big.popef", "ipu21", 1.5e9, tiles, 638976};
+  uint64_t clock = 0;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    const uint64_t cycles = 100 + i % 17;
+    big.steps.push_back({0, i, StepKind::Compute, "cs" + std::to_string(i), clock, cycles, 0});
+    for (uint32_t t = 0; t < tiles; ++t) big.computeCycles.push_back((t * 7919u + i) % (cycles + 1));
+    clock += cycles;
+  }
+  big.runs = {{0, -1, 0, clock, 1}};
+  big.memory.resize(tiles);
+  for (uint32_t t = 0; t < tiles; ++t) big.memory[t].tile = t;
+
+  const fs::path folder = freshFolder("killed");
+  const fs::path path = folder / "big.h5";
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      writeTrace(path.string(), big);
+    } catch (...) {
+      ::_exit(2);
+    }
+    ::_exit(0);
+  }
+  // Kill the writer once its temporary file holds some data: in the middle of the write.
+  bool sawTemporary = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!sawTemporary && std::chrono::steady_clock::now() < deadline) {
+    std::error_code error;
+    for (const std::string& name : folderEntries(folder))
+      sawTemporary |= name.rfind(".big.h5.tmp-", 0) == 0 &&
+                      fs::file_size(folder / name, error) > 256 * 1024;
+    if (!sawTemporary) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (WIFSIGNALED(status)) {
+    CHECK(sawTemporary);
+    CHECK_FALSE(fs::exists(path));  // the half-written file never had the final name
+  } else {
+    // The writer finished first (a very fast machine): then the file must be whole.
+    MESSAGE("the writer finished before the kill; checking the file is complete instead");
+    CHECK(readTrace(path.string()) == big);
+  }
 }
