@@ -61,7 +61,7 @@ LoweredModel lowerModel(const ImportedModel& model, const ModelOptions& options,
                            " is not supported (supported: " + dtypeList(entry->dtypes) + ")");
       }
     }
-    if (tryFoldConstant(ctx, options.maxTensorSize)) continue;
+    if (tryFoldConstant(model, values, node, n, *entry, builder.target(), options.maxTensorSize)) continue;
     entry->lower(ctx);
   }
 

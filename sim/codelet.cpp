@@ -1,5 +1,7 @@
 #include "sim/codelet.h"
 
+#include <bit>
+
 #include <algorithm>
 #include <limits>
 
@@ -48,5 +50,9 @@ uint32_t vertexStateBytes(const Vertex& vertex) {
   bytes += vertex.scalars.size() * kWordBytes;
   return static_cast<uint32_t>(std::min<uint64_t>(bytes, std::numeric_limits<uint32_t>::max()));
 }
+
+int64_t scalarFromDouble(double value) { return std::bit_cast<int64_t>(value); }
+
+double scalarAsDouble(int64_t scalar) { return std::bit_cast<double>(scalar); }
 
 }  // namespace ipusim

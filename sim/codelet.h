@@ -43,6 +43,11 @@ class CodeletRegistry {
   std::unordered_map<std::string, Codelet> codelets_;
 };
 
+// Vertex scalars are int64; a real-valued parameter (an op's alpha, epsilon, ...) travels
+// as the bit pattern of a double.
+int64_t scalarFromDouble(double value);
+double scalarAsDouble(int64_t scalar);
+
 // Bytes of vertex state a vertex occupies on its tile: a header word, then a pointer and
 // a size word per region, then a word per scalar (assumption, see cost-model.md).
 uint32_t vertexStateBytes(const Vertex& vertex);

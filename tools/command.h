@@ -28,6 +28,8 @@ int fuseCommand(const std::vector<std::string>& args);
 int compileCommand(const std::vector<std::string>& args);
 int dumpCommand(const std::vector<std::string>& args);
 int runCommand(const std::vector<std::string>& args);
+int compareCommand(const std::vector<std::string>& args);
+int conformanceCommand(const std::vector<std::string>& args);
 
 // What a subcommand's --help shows.
 struct CommandHelp {

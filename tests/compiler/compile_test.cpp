@@ -41,12 +41,6 @@ std::map<uint32_t, TileMemoryUsage> byTile(const Executable& exe) {
   return m;
 }
 
-size_t verticesIn(const Executable& exe) {
-  size_t n = 0;
-  for (const auto& cs : exe.computeSets) n += cs.vertices.size();
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("the seed pair fuses into anchors named as PopRT names them") {
