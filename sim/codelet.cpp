@@ -1,8 +1,7 @@
 #include "sim/codelet.h"
 
-#include <bit>
-
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 #include "sim/codelets/codelet_tables.h"
