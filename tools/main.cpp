@@ -28,6 +28,8 @@ constexpr std::array kCommands = {
             ipusim::cli::dumpCommand},
     Command{"run", "run a .popef on the simulated IPU: outputs, cycles, host time",
             ipusim::cli::runCommand},
+    Command{"compare", "serve one request stream fused (index switch) and separate (reload)",
+            ipusim::cli::compareCommand},
     Command{"conformance", "run ONNX backend node tests on the simulated IPU and report per test and op",
             ipusim::cli::conformanceCommand},
 };
