@@ -21,8 +21,6 @@ class Malformed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool hasAttribute(const H5::H5File& file, const char* name) { return file.attrExists(name); }
-
 std::string readStringAttribute(const H5::H5Object& object, const char* name) {
   if (!object.attrExists(name)) throw Malformed(std::string("missing attribute ") + name);
   H5::Attribute attribute = object.openAttribute(name);
@@ -68,8 +66,10 @@ H5::H5File openTrace(const std::string& path) {
     throw TraceError(path + ": cannot open the HDF5 file: " + e.getDetailMsg());
   }
   try {
-    if (!hasAttribute(file, schema::kAttrFormat) ||
-        readStringAttribute(file, schema::kAttrFormat) != schema::kFormat)
+    const bool isTrace = file.attrExists(schema::kAttrFormat) &&
+                         file.openAttribute(schema::kAttrFormat).getTypeClass() == H5T_STRING &&
+                         readStringAttribute(file, schema::kAttrFormat) == schema::kFormat;
+    if (!isTrace)
       throw TraceError(path + ": an HDF5 file, but not an ipusim trace (no root attribute " +
                        schema::kAttrFormat + " = \"" + std::string(schema::kFormat) + "\")");
     const auto version = readScalarAttribute<uint32_t>(file, schema::kAttrSchemaVersion,
