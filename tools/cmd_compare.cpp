@@ -6,6 +6,7 @@
 #include <cmath>
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "compiler/compiler.h"
 #include "compiler/fusion_config.h"
@@ -16,7 +17,9 @@
 #include "sim/runtime/strategy_timeline.h"
 #include "tools/command.h"
 #include "tools/compare_report.h"
+#include "tools/compare_trace.h"
 #include "tools/progress_line.h"
+#include "traces/trace_writer.h"
 
 namespace po = boost::program_options;
 
@@ -85,7 +88,7 @@ int compareCommand(const std::vector<std::string>& args) {
       "ipusim compare (--config config.yaml | --fused F.popef --separate A.popef B.popef ...)\n"
       "                      [--pattern alternate|random|burst] [--requests N] [--mix W0,W1,...]\n"
       "                      [--burst-length L] [--requests-file FILE.csv] [--rate R] [--seed S]\n"
-      "                      [--sweep-load-overhead LIST] [--threads N] [--json FILE]",
+      "                      [--sweep-load-overhead LIST] [--threads N] [--json FILE] [--trace FILE.h5]",
       "Serves one stream of requests on a simulated device two ways: 'fused' loads the fused\n"
       "executable once and selects each request's model by index; 'separate' loads model i's\n"
       "own executable whenever a request asks for another model than the one loaded (its load\n"
@@ -101,9 +104,10 @@ int compareCommand(const std::vector<std::string>& args) {
       "of model[,arrival_us] per line (optional header, '#' comments). Arrivals are closed\n"
       "loop (each request arrives when the previous finishes) unless --rate gives Poisson\n"
       "arrivals or the file gives times. Durations: a number of seconds or with a unit (us, ms,\n"
-      "s). Details: docs/compare.md."};
+      "s). --trace writes every run and request as an HDF5 trace (scripts/analysis/latency.py\n"
+      "draws it). Details: docs/compare.md."};
   std::string configPath, fusedPath, patternName = "alternate", mixText, requestsFile, sweepText,
-                                     jsonPath;
+                                     jsonPath, tracePath;
   std::vector<std::string> separatePaths;
   // Signed, so "-1" is rejected rather than wrapped by the parser.
   int64_t requestsValue = 1000, burstLengthValue = 10, threadsValue = 0;
@@ -135,7 +139,9 @@ int compareCommand(const std::vector<std::string>& args) {
       ("threads", po::value(&threadsValue)->default_value(0)->value_name("N"),
        "host threads simulating tiles, per executable; 0: one per hardware thread")
       ("json", po::value(&jsonPath)->value_name("FILE"),
-       "also write the result as JSON ('-': standard output, instead of the table)");
+       "also write the result as JSON ('-': standard output, instead of the table)")
+      ("trace", po::value(&tracePath)->value_name("FILE.h5"),
+       "write the runs and requests as an HDF5 trace (docs/trace-schema.md)");
   po::positional_options_description positional;
   po::variables_map values;
   if (!parseCommandLine(help, args, options, positional, values)) return 0;
@@ -171,6 +177,7 @@ int compareCommand(const std::vector<std::string>& args) {
   const std::vector<double> sweep =
       given("sweep-load-overhead") ? parseDurationList(sweepText, "--sweep-load-overhead")
                                    : std::vector<double>{};
+  if (!tracePath.empty()) checkTracePath(tracePath);  // before the work, not after
 
   ProgressLine progress("compare");
   ExecutablePairing pairing;
@@ -223,6 +230,8 @@ int compareCommand(const std::vector<std::string>& args) {
   ServeOptions serveOptions;
   serveOptions.inputSeed = seed;
   serveOptions.progress = [&](uint64_t done, uint64_t total) { progress.update("request", done, total); };
+  std::optional<CompareTraceRecorder> trace;
+  if (!tracePath.empty()) serveOptions.observer = &trace.emplace(simulation.pairing().target());
   const ServedStream served = simulation.serve(stream, serveOptions);
   progress.clear();
 
@@ -236,6 +245,15 @@ int compareCommand(const std::vector<std::string>& args) {
   result.main = compareStrategies(stream, served, result.costs, target, target.loadFixedSeconds);
   for (double seconds : sweep)
     result.sweep.push_back(compareStrategies(stream, served, result.costs, target, seconds));
+  if (trace) {
+    progress.show("writing " + tracePath);
+    const double fixed = target.loadFixedSeconds;
+    std::move(*trace).write(
+        tracePath, paired.fused,
+        timeStrategy(Strategy::Fused, stream, served, result.costs, target, fixed),
+        timeStrategy(Strategy::Separate, stream, served, result.costs, target, fixed));
+    progress.clear();
+  }
   result.serveHostSeconds = served.hostSeconds;
   result.totalHostSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - totalStart).count();

@@ -130,13 +130,32 @@ struct ServingSimulation::Impl {
   }
 
   RunResult run(ModelRunner& runner, std::optional<int64_t> index, const Tensors& inputs,
-                uint64_t id, const ModelPair& model, Strategy strategy) {
+                uint64_t id, const ModelPair& model, Strategy strategy, ServeObserver* observer) {
     try {
-      return runner.execute(index, inputs);
+      if (!observer) return runner.execute(index, inputs);
+      observer->beginRun(strategy, id, model.index);
+      const auto start = std::chrono::steady_clock::now();
+      RunResult result = runner.execute(index, inputs);
+      const auto hostNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now() - start);
+      observer->endRun(strategy, id, model.index, result.execCycles,
+                       static_cast<uint64_t>(hostNs.count()));
+      return result;
     } catch (const RuntimeError& e) {
       throw RuntimeError(requestText(id, model) + ", " + std::string(strategyName(strategy)) +
                          " run: " + e.what());
     }
+  }
+
+  // Attaches a step observer to every engine for the lifetime of this object.
+  struct ObserverScope {
+    Impl& impl;
+    ObserverScope(Impl& i, StepObserver* observer) : impl(i) { impl.setObservers(observer); }
+    ~ObserverScope() { impl.setObservers(nullptr); }
+  };
+  void setObservers(StepObserver* observer) {
+    fused.setObserver(observer);
+    for (auto& runner : separate) runner->setObserver(observer);
   }
 
   ServedStream serve(const RequestStream& stream, const ServeOptions& options) {
@@ -144,6 +163,8 @@ struct ServingSimulation::Impl {
     ServedStream served;
     served.requests.reserve(stream.size());
     Tensors fusedInputs, separateInputs;
+    ServeObserver* observer = options.observer;
+    const ObserverScope scope(*this, observer ? observer->stepObserver() : nullptr);
     for (uint64_t id = 0; id < stream.size(); ++id) {
       const uint32_t m = stream.models[id];
       if (m >= pairing.models.size())
@@ -151,9 +172,10 @@ struct ServingSimulation::Impl {
                            ", but there are " + std::to_string(pairing.models.size()) + " models");
       const ModelPair& model = pairing.models[m];
       makeInputs(model, requestInputSeed(options.inputSeed, id), fusedInputs, separateInputs);
-      const RunResult fusedResult = run(fused, model.index, fusedInputs, id, model, Strategy::Fused);
+      const RunResult fusedResult =
+          run(fused, model.index, fusedInputs, id, model, Strategy::Fused, observer);
       const RunResult separateResult =
-          run(*separate[m], std::nullopt, separateInputs, id, model, Strategy::Separate);
+          run(*separate[m], std::nullopt, separateInputs, id, model, Strategy::Separate, observer);
       checkOutputsEqual(id, model, fusedResult, separateResult, pairing.fused.name);
       served.outputsCompared += model.outputs.size();
       served.requests.push_back({m, fusedResult.execCycles, separateResult.execCycles});

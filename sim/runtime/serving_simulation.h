@@ -47,10 +47,23 @@ struct ServedStream {
   double hostSeconds = 0;        // wall-clock time of serve()
 };
 
+// Sees every run serve() makes, in order: each request's fused run, then its separate run.
+// Steps go to stepObserver() (attached to every engine during serve()), bracketed by
+// beginRun and endRun. Traces use it.
+class ServeObserver {
+ public:
+  virtual ~ServeObserver() = default;
+  virtual StepObserver* stepObserver() = 0;
+  virtual void beginRun(Strategy strategy, uint64_t request, uint32_t model) = 0;
+  virtual void endRun(Strategy strategy, uint64_t request, uint32_t model, uint64_t execCycles,
+                      uint64_t hostNs) = 0;
+};
+
 struct ServeOptions {
   uint64_t inputSeed = 0;  // request r's inputs: randomTensor seeded with requestInputSeed(seed, r)
   // Called after each request with (requests done, total).
   std::function<void(uint64_t, uint64_t)> progress;
+  ServeObserver* observer = nullptr;
 };
 
 // The seed of request `requestId`'s random inputs.

@@ -32,6 +32,7 @@ StrategyTimeline timeStrategy(Strategy strategy, const RequestStream& stream,
   for (size_t i = 0; i < stream.size(); ++i) {
     const ServedRequest& request = served.requests[i];
     RequestTiming timing;
+    timing.model = request.model;
     timing.switched = i > 0 && request.model != served.requests[i - 1].model;
     timing.arrivalCycle = stream.closedLoop()
                               ? previousFinish

@@ -12,6 +12,7 @@
 namespace ipusim {
 
 struct RequestTiming {
+  uint32_t model = 0;
   uint64_t arrivalCycle = 0;
   uint64_t startCycle = 0;   // when the device takes it: max(arrival, previous finish)
   uint64_t finishCycle = 0;  // start + load (if any) + run
