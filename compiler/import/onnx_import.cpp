@@ -9,6 +9,8 @@
 #include <fstream>
 #include <set>
 
+#include "compiler/lowering/lowering_registry.h"
+#include "compiler/passes/function_expansion.h"
 #include "compiler/passes/precision.h"
 #include "sim/half.h"
 
@@ -230,6 +232,14 @@ ImportedModel importModel(const ModelOptions& options) {
     m.proto.mutable_graph()->clear_value_info();
     onnx::ShapeInferenceOptions inference(/*check_type=*/true, /*error_mode=*/1, /*data_prop=*/true);
     onnx::shape_inference::InferShapes(m.proto, onnx::OpSchemaRegistry::Instance(), inference);
+    // Ops defined as ONNX functions without a direct lowering become their bodies; their
+    // new intermediate tensors then need types and shapes too.
+    const auto& lowerings = LoweringRegistry::instance();
+    if (expandFunctionOps(m.proto, m.opset,
+                          [&](const std::string& op) { return lowerings.find(op, m.opset) != nullptr; })) {
+      m.proto.mutable_graph()->clear_value_info();
+      onnx::shape_inference::InferShapes(m.proto, onnx::OpSchemaRegistry::Instance(), inference);
+    }
   } catch (const std::exception& e) {
     std::string msg = e.what();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
