@@ -95,8 +95,9 @@ std::vector<AnchorPair> pairAnchors(const std::string& kind, const NamedExecutab
   if (fusedAnchors.size() != separateAnchors.size()) {
     std::vector<std::string> separateNames;
     for (const StreamAnchor& a : separateAnchors) separateNames.push_back(a.name);
-    throw RuntimeError(where + "it has " + std::to_string(separateAnchors.size()) + " " + kind +
-                       "s (" + namesText(separateNames) + "), the subgraph has " +
+    const size_t n = separateAnchors.size();
+    throw RuntimeError(where + "it has " + std::to_string(n) + " " + kind + (n == 1 ? "" : "s") +
+                       " (" + namesText(separateNames) + "), the subgraph has " +
                        std::to_string(fusedAnchors.size()) + " (" + namesText(fusedShown) + ")");
   }
   std::vector<AnchorPair> pairs;

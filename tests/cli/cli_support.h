@@ -15,10 +15,16 @@ namespace cli_test {
 
 namespace fs = std::filesystem;
 
+// Each test binary that includes this header needs its own work folder (ctest may run them
+// at once): it may define IPUSIM_CLI_WORK_DIR_NAME for its whole target.
+#ifndef IPUSIM_CLI_WORK_DIR_NAME
+#define IPUSIM_CLI_WORK_DIR_NAME "cli-work"
+#endif
+
 // The work folder: a fresh copy of the test models, made once per test binary.
 inline const fs::path& workDir() {
   static const fs::path dir = [] {
-    fs::path d = fs::path(IPUSIM_BINARY_DIR) / "tests" / "cli-work";
+    fs::path d = fs::path(IPUSIM_BINARY_DIR) / "tests" / IPUSIM_CLI_WORK_DIR_NAME;
     fs::remove_all(d);
     fs::create_directories(d);
     fs::copy(IPUSIM_TEST_MODELS, d, fs::copy_options::recursive);

@@ -5,6 +5,7 @@ Usage: make_models.py OUT_DIR
 Writes, into OUT_DIR:
   model0.onnx        seed fp32: O = Reshape(X[1,2] + Y[1,2], [2])
   model1.onnx        seed fp16: O = Concat([X[1,1], [[1.5, 2.0]]], axis=1)
+  model0_sub.onnx    model0's anchors, another function: O = Reshape(X[1,2] - Y[1,2], [2])
   model_int8.onnx    int8, two outputs: S = A[2,3] + B[3]; R = Relu(A - B)
   temps_a.onnx       fp32 [64,64] chain with temporaries: O = (X*X + X) - X
   temps_b.onnx       fp32 [64,64] chain with temporaries: O = Relu(X - Y) * (X + Y)
@@ -40,6 +41,18 @@ def model0(out):
     nodes = [helper.make_node("Add", ["X", "Y"], ["S"]),
              helper.make_node("Reshape", ["S", "shape"], ["O"])]
     save(helper.make_graph(nodes, "model0", [x, y], [o], [shape]), os.path.join(out, "model0.onnx"))
+
+
+def model0_sub(out):
+    # Same names, dtypes and shapes as model0: `compare` must catch it by its outputs.
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 2])
+    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])
+    o = helper.make_tensor_value_info("O", TensorProto.FLOAT, [2])
+    shape = numpy_helper.from_array(np.array([2], dtype=np.int64), "shape")
+    nodes = [helper.make_node("Sub", ["X", "Y"], ["S"]),
+             helper.make_node("Reshape", ["S", "shape"], ["O"])]
+    save(helper.make_graph(nodes, "model0_sub", [x, y], [o], [shape]),
+         os.path.join(out, "model0_sub.onnx"))
 
 
 def model1(out):
@@ -147,7 +160,7 @@ def main():
         sys.exit("usage: make_models.py OUT_DIR")
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for make in (model0, model1, model_int8, temps_a, temps_b, dynamic, folding, huge):
+    for make in (model0, model0_sub, model1, model_int8, temps_a, temps_b, dynamic, folding, huge):
         make(out)
     for name, text in (("config.yaml", SEED_CONFIG), ("config3.yaml", CONFIG3),
                        ("config_temps.yaml", CONFIG_TEMPS)):
