@@ -14,6 +14,8 @@ const CodeletRegistry& CodeletRegistry::instance() {
     CodeletRegistry tables;
     codelets::registerElementwiseCodelets(tables);
     codelets::registerCastCodelets(tables);
+    codelets::registerLayoutCodelets(tables);
+    codelets::registerGatherCodelets(tables);
     return tables;
   }();
   return registry;

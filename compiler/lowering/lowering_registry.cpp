@@ -11,6 +11,10 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerShapeLowerings(r);
     registerConcatLowerings(r);
     registerConstantLowerings(r);
+    registerLayoutLowerings(r);
+    registerGatherLowerings(r);
+    registerResizeLowerings(r);
+    registerGeneratorLowerings(r);
     return r;
   }();
   return registry;

@@ -35,5 +35,9 @@ void registerElementwiseLowerings(LoweringRegistry& registry);
 void registerShapeLowerings(LoweringRegistry& registry);
 void registerConcatLowerings(LoweringRegistry& registry);
 void registerConstantLowerings(LoweringRegistry& registry);
+void registerLayoutLowerings(LoweringRegistry& registry);
+void registerGatherLowerings(LoweringRegistry& registry);
+void registerResizeLowerings(LoweringRegistry& registry);
+void registerGeneratorLowerings(LoweringRegistry& registry);
 
 }  // namespace ipusim

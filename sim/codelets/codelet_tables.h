@@ -12,6 +12,10 @@ namespace ipusim::codelets {
 void registerElementwiseCodelets(CodeletRegistry& registry);
 // Cast<from,to> for every pair of dtypes (cast_codelets.cpp).
 void registerCastCodelets(CodeletRegistry& registry);
+// Fill and the run-time-parameter layout ops: Slice, Pad, Trilu, ReverseSequence, Range, Resize (layout_codelets.cpp).
+void registerLayoutCodelets(CodeletRegistry& registry);
+// Gather, GatherElements, GatherND, OneHot, ScatterElements, ScatterND with run-time indices (gather_codelets.cpp).
+void registerGatherCodelets(CodeletRegistry& registry);
 
 // Bytes of machine code an elementwise or cast codelet occupies on a tile (assumption,
 // docs/cost-model.md).
