@@ -30,6 +30,13 @@ int dumpCommand(const std::vector<std::string>& args);
 int runCommand(const std::vector<std::string>& args);
 int compareCommand(const std::vector<std::string>& args);
 int conformanceCommand(const std::vector<std::string>& args);
+int opsCommand(const std::vector<std::string>& args);
+// The Markdown of docs/ops.md, from the lowering registry.
+std::string opsMarkdown();
+// `ipusim trace <action>` picks one of these (cmd_trace.cpp).
+int traceCommand(const std::vector<std::string>& args);
+int traceSummaryCommand(const std::vector<std::string>& args);
+int traceExportPerfettoCommand(const std::vector<std::string>& args);
 
 // What a subcommand's --help shows.
 struct CommandHelp {

@@ -32,6 +32,9 @@ constexpr std::array kCommands = {
             ipusim::cli::compareCommand},
     Command{"conformance", "run ONNX backend node tests on the simulated IPU and report per test and op",
             ipusim::cli::conformanceCommand},
+    Command{"ops", "list the ONNX ops the compiler lowers (opsets, dtypes, tile mapping)", ipusim::cli::opsCommand},
+    Command{"trace", "read an HDF5 trace: summary, export-perfetto (see `ipusim trace --help`)",
+            ipusim::cli::traceCommand},
 };
 
 void printUsage(std::ostream& out) {
