@@ -102,6 +102,11 @@ TEST_CASE("each request's run cycles equal a fresh ModelRunner's, and the measur
   const RequestStream stream = generateRequests(o);
   const uint64_t seed = 9;
   const ServedStream served = simulation.serve(stream, ServeOptions{seed, {}, nullptr});
+  // Engines kept loaded across requests, as serve() keeps them, against fresh ones.
+  ModelRunner keptFused(seedFused(), RuntimeConfig{1});
+  std::vector<std::unique_ptr<ModelRunner>> keptSeparate;
+  for (const ModelPair& model : pairing.models)
+    keptSeparate.push_back(std::make_unique<ModelRunner>(model.separate.executable, RuntimeConfig{1}));
   for (uint64_t id = 0; id < stream.size(); ++id) {
     CAPTURE(id);
     const ModelPair& model = pairing.models[stream.models[id]];
@@ -111,6 +116,14 @@ TEST_CASE("each request's run cycles equal a fresh ModelRunner's, and the measur
     const RunResult separateRun = separate.execute(std::nullopt, requestInputs(model, seed, id, false));
     CHECK(served.requests[id].fusedExecCycles == fusedRun.execCycles);
     CHECK(served.requests[id].separateExecCycles == separateRun.execCycles);
+    // Keeping an engine loaded changes no output: nothing a run reads survives from the last.
+    const RunResult keptFusedRun = keptFused.execute(model.index, requestInputs(model, seed, id, true));
+    const RunResult keptSeparateRun =
+        keptSeparate[model.index]->execute(std::nullopt, requestInputs(model, seed, id, false));
+    for (const AnchorPair& out : model.outputs) {
+      CHECK(keptFusedRun.outputs.at(out.fused).data == fusedRun.outputs.at(out.fused).data);
+      CHECK(keptSeparateRun.outputs.at(out.separate).data == separateRun.outputs.at(out.separate).data);
+    }
     const ModelCosts& cost = simulation.modelCosts()[model.index];
     CHECK(cost.fusedRun.total() == fusedRun.execCycles);
     CHECK(cost.separateRun.total() == separateRun.execCycles);
