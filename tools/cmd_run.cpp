@@ -12,6 +12,8 @@
 #include "tools/command.h"
 #include "tools/host_tensors.h"
 #include "tools/tensor_files.h"
+#include "traces/trace_recorder.h"
+#include "traces/trace_writer.h"
 
 namespace po = boost::program_options;
 
@@ -114,15 +116,17 @@ int runCommand(const std::vector<std::string>& args) {
   const CommandHelp help{
       "run",
       "ipusim run F.popef [--index N] [--input NAME=FILE.npy|FILE.pb ...] [--output-dir DIR]\n"
-      "                  [--iterations N] [--threads N] [--seed S] [--json FILE]",
+      "                  [--iterations N] [--threads N] [--seed S] [--json FILE] [--trace FILE.h5]",
       "Loads the executable on the simulated IPU and runs it: for a fused executable, the\n"
       "subgraph chosen by --index (or by an 'index' input, or inferred from which subgraph's\n"
       "inputs were given). Inputs not given get deterministic random data of the right dtype\n"
       "and shape (floats uniform in [-1,1), signed integers in [-10,10], unsigned in [0,10],\n"
       "bool 0/1; seeded by --seed and the anchor name). Inputs may be named by anchor\n"
       "(graph0/stream0) or alias (graph0/X). Prints the outputs, the load cycles and the\n"
-      "cycles per iteration at the target's clock, and the host time."};
-  std::string path, outputDir, jsonPath;
+      "cycles per iteration at the target's clock, and the host time. --trace writes every\n"
+      "step of every iteration, per-tile cycles and bytes, and each tile's memory as an HDF5\n"
+      "trace (docs/trace-schema.md): `ipusim trace summary` and scripts/analysis/ read it."};
+  std::string path, outputDir, jsonPath, tracePath;
   std::vector<std::string> inputFlags;
   int64_t indexValue = 0;
   // Signed, so "-1" is rejected rather than wrapped by the parser.
@@ -142,7 +146,9 @@ int runCommand(const std::vector<std::string>& args) {
        "host threads simulating tiles; 0: one per hardware thread")
       ("seed", po::value(&seed)->default_value(0)->value_name("S"), "seed of the random inputs")
       ("json", po::value(&jsonPath)->value_name("FILE"),
-       "also write the result as JSON ('-': standard output, instead of the text)");
+       "also write the result as JSON ('-': standard output, instead of the text)")
+      ("trace", po::value(&tracePath)->value_name("FILE.h5"),
+       "write every step as an HDF5 trace (docs/trace-schema.md)");
   po::positional_options_description positional;
   positional.add("popef", 1);
   po::variables_map values;
@@ -154,6 +160,7 @@ int runCommand(const std::vector<std::string>& args) {
   const auto threads = static_cast<unsigned>(threadsValue);
   const std::optional<int64_t> indexArg =
       values.count("index") ? std::optional<int64_t>(indexValue) : std::nullopt;
+  if (!tracePath.empty()) checkTracePath(tracePath);  // before the run, not after
 
   // Input files first: a bad file is reported before the executable is loaded.
   std::map<std::string, HostTensor> given;
@@ -186,14 +193,27 @@ int runCommand(const std::vector<std::string>& args) {
     bound.push_back({anchor, "", ""});
   }
 
+  // Each iteration is one run of the trace; the load (before any observer could attach)
+  // is counted in run 0's load_cycles.
+  std::optional<TraceRecorder> recorder;
+  if (!tracePath.empty()) runner.setObserver(&recorder.emplace(exe.target.tiles));
+
   RunResult result;
   uint64_t totalCycles = 0;
   const auto start = std::chrono::steady_clock::now();
   {
     Progress progress(iterations);
     for (uint64_t i = 0; i < iterations; ++i) {
+      const auto iterationStart = std::chrono::steady_clock::now();
+      if (recorder) recorder->beginRun();
       result = runner.execute(index, inputs);
       totalCycles += result.execCycles;
+      if (recorder) {
+        const auto hostNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now() - iterationStart);
+        recorder->endRun(result.index, i == 0 ? runner.loadCycles() : 0, result.execCycles,
+                         static_cast<uint64_t>(hostNs.count()));
+      }
       progress.update(i + 1);
     }
   }
@@ -202,6 +222,13 @@ int runCommand(const std::vector<std::string>& args) {
   // The machine is deterministic, so every iteration takes the same; the mean guards the
   // report against an executable whose main does not.
   const uint64_t execCycles = (totalCycles + iterations / 2) / iterations;
+
+  size_t tracedSteps = 0;
+  if (recorder) {
+    runner.setObserver(nullptr);
+    tracedSteps = recorder->recorded().steps.size();
+    writeTrace(tracePath, std::move(*recorder).finish(traceInfoFor(exe, path), tileMemoryRows(exe)));
+  }
 
   std::map<std::string, std::string> outputFiles;
   if (!outputDir.empty()) {
@@ -253,6 +280,9 @@ int runCommand(const std::vector<std::string>& args) {
         << (iterations == 1 ? " iteration\n" : " iterations\n")
         << "host: " << duration(hostSeconds * 1e6) << " ("
         << duration(hostSeconds * 1e6 / static_cast<double>(iterations)) << " per iteration)\n";
+    if (recorder)
+      out << "trace: " << tracePath << " (" << tracedSteps << " steps; `ipusim trace summary "
+          << tracePath << "`)\n";
   }
 
   if (!jsonPath.empty()) {
@@ -277,6 +307,11 @@ int runCommand(const std::vector<std::string>& args) {
         .field("exec_cycles_total", totalCycles)
         .field("host_seconds", hostSeconds)
         .field("host_seconds_per_iteration", hostSeconds / static_cast<double>(iterations));
+    w.key("trace");
+    if (recorder)
+      w.value(tracePath);
+    else
+      w.null();
     w.key("inputs").beginObject();
     for (const BoundInput& in : bound) {
       w.key(in.anchor.name).beginObject().field("dtype", dtypeName(in.anchor.dtype));

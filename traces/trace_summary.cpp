@@ -198,8 +198,9 @@ std::string summaryText(const TraceSummary& s, const std::string& path) {
   }
 
   out << "\nmemory (" << info.bytesPerTile << " bytes per tile):\n"
-      << "  " << s.tilesUsingMemory << " tiles hold " << s.memoryBytes << " bytes in all; mean headroom "
-      << fixed(s.meanHeadroom, 0) << " bytes per tile\n";
+      << "  " << s.tilesUsingMemory << (s.tilesUsingMemory == 1 ? " tile holds " : " tiles hold ")
+      << s.memoryBytes << " bytes in all; mean headroom " << fixed(s.meanHeadroom, 1)
+      << " bytes per tile\n";
   const auto describe = [&](const TileHeadroom& h) {
     const double free = info.bytesPerTile > 0 ? static_cast<double>(h.headroom) / info.bytesPerTile : 0;
     return "tile " + std::to_string(h.tile) + ": " + std::to_string(h.peak) + " bytes used, " +

@@ -13,6 +13,15 @@ import common
 import matplotlib.pyplot as plt
 
 
+def readable(us):
+    """A latency in the unit that reads best: 4.47 us, 12.5 ms, 1.2 s."""
+    if us < 1e3:
+        return f"{us:.3g} us"
+    if us < 1e6:
+        return f"{us / 1e3:.3g} ms"
+    return f"{us / 1e6:.3g} s"
+
+
 def main():
     args = common.parse_args(__doc__.splitlines()[0])
     trace = common.load(args.trace)
@@ -40,7 +49,7 @@ def main():
     for s in strategies:
         lat = latencies[s]
         fraction = np.arange(1, len(lat) + 1) / len(lat)
-        cdf.step(lat, fraction, where="post", label=f"{s} (p99 {np.percentile(lat, 99):.3g} us)")
+        cdf.step(lat, fraction, where="post", label=f"{s} (p99 {readable(np.percentile(lat, 99))})")
     cdf.set_xlabel("latency (us)")
     cdf.set_ylabel("fraction of requests")
     cdf.set_ylim(0, 1.02)
