@@ -16,6 +16,10 @@ const CodeletRegistry& CodeletRegistry::instance() {
     codelets::registerCastCodelets(tables);
     codelets::registerLayoutCodelets(tables);
     codelets::registerGatherCodelets(tables);
+    codelets::registerMathCodelets(tables);
+    codelets::registerBinaryMathCodelets(tables);
+    codelets::registerLogicCodelets(tables);
+    codelets::registerActivationCodelets(tables);
     return tables;
   }();
   return registry;

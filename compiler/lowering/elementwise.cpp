@@ -1,9 +1,12 @@
 #include "compiler/lowering/elementwise.h"
 
 #include <cstring>
+#include <numeric>
 #include <optional>
 
+#include "compiler/compiler.h"
 #include "compiler/lowering/broadcast.h"
+#include "sim/codelet.h"
 
 namespace ipusim {
 
@@ -31,6 +34,11 @@ ConstTensor expandConstant(const ConstTensor& value, const Shape& outShape) {
 
 }  // namespace
 
+double floatAttribute(const LoweringContext& ctx, const std::string& name, double fallback) {
+  const onnx::AttributeProto* attr = ctx.attribute(name);
+  return attr ? static_cast<double>(attr->f()) : fallback;
+}
+
 std::string codeletName(const std::string& op, DType dtype) {
   return op + "<" + std::string(dtypeName(dtype)) + ">";
 }
@@ -40,17 +48,31 @@ std::string castCodeletName(DType from, DType to) {
 }
 
 void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t operands) {
+  std::vector<size_t> inputs(operands);
+  std::iota(inputs.begin(), inputs.end(), size_t{0});
+  lowerElementwise(ctx, codelet, inputs);
+}
+
+void lowerElementwise(LoweringContext& ctx, const std::string& codelet, const std::vector<size_t>& inputs,
+                      const std::vector<int64_t>& scalars) {
+  if (!CodeletRegistry::instance().find(codelet)) {
+    throw CompileError(ctx.where() + ": no codelet " + codelet + " for these element types");
+  }
   GraphBuilder& b = ctx.builder();
   const TensorInfo& out = ctx.outputInfo(0);
 
-  // The output takes the layout of a full-size run-time operand, so that one needs no
-  // exchange; otherwise it is spread linearly.
+  // The output takes the layout of a full-size run-time operand (one of the output's type
+  // first), so that one needs no exchange; otherwise it is spread linearly.
   std::vector<TileSpan> mapping;
   bool mapped = false;
-  for (size_t i = 0; i < operands && !mapped; ++i) {
-    if (ctx.constantInput(i) || ctx.inputInfo(i).shape != out.shape) continue;
-    mapping = b.variable(ctx.input(i).var).mapping;
-    mapped = true;
+  for (bool sameType : {true, false}) {
+    for (size_t i : inputs) {
+      if (mapped) break;
+      if (ctx.constantInput(i) || ctx.inputInfo(i).shape != out.shape) continue;
+      if (sameType && ctx.inputInfo(i).dtype != out.dtype) continue;
+      mapping = b.variable(ctx.input(i).var).mapping;
+      mapped = true;
+    }
   }
   if (!mapped) mapping = linearMapping(static_cast<uint64_t>(elementCount(out.shape)), out.dtype, ctx.target());
   const uint32_t outVar = b.addVariable(ctx.outputVariableName(0), out.dtype, out.shape, mapping);
@@ -58,7 +80,7 @@ void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t o
   // Every operand in the output's layout.
   std::optional<uint32_t> exchange;  // made only if some operand must move
   std::vector<uint32_t> operandVars;
-  for (size_t i = 0; i < operands; ++i) {
+  for (size_t i : inputs) {
     const std::string operandName = ctx.name() + "/operand" + std::to_string(i);
     if (const ConstTensor* c = ctx.constantInput(i)) {
       operandVars.push_back(b.addConstant(operandName, expandConstant(*c, out.shape), mapping));
@@ -85,7 +107,7 @@ void lowerElementwise(LoweringContext& ctx, const std::string& codelet, size_t o
       std::vector<std::vector<Slice>> fields;
       for (uint32_t var : operandVars) fields.push_back({{var, chunk.first, chunk.count}});
       fields.push_back({{outVar, chunk.first, chunk.count}});
-      b.addVertex(computeSet, codelet, chunk.tile, std::move(fields));
+      b.addVertex(computeSet, codelet, chunk.tile, std::move(fields), scalars);
     }
   }
   if (exchange) b.exchange(*exchange);

@@ -15,6 +15,9 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerGatherLowerings(r);
     registerResizeLowerings(r);
     registerGeneratorLowerings(r);
+    registerMathLowerings(r);
+    registerLogicLowerings(r);
+    registerActivationLowerings(r);
     return r;
   }();
   return registry;

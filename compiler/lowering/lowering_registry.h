@@ -39,5 +39,8 @@ void registerLayoutLowerings(LoweringRegistry& registry);
 void registerGatherLowerings(LoweringRegistry& registry);
 void registerResizeLowerings(LoweringRegistry& registry);
 void registerGeneratorLowerings(LoweringRegistry& registry);
+void registerMathLowerings(LoweringRegistry& registry);
+void registerLogicLowerings(LoweringRegistry& registry);
+void registerActivationLowerings(LoweringRegistry& registry);
 
 }  // namespace ipusim

@@ -16,6 +16,15 @@ void registerCastCodelets(CodeletRegistry& registry);
 void registerLayoutCodelets(CodeletRegistry& registry);
 // Gather, GatherElements, GatherND, OneHot, ScatterElements, ScatterND with run-time indices (gather_codelets.cpp).
 void registerGatherCodelets(CodeletRegistry& registry);
+// Abs, Sign, Erf, rounding, Sqrt, Exp, Log, Reciprocal, trigonometry, Sigmoid, Tanh, IsNaN,
+// IsInf, Not (math_codelets.cpp).
+void registerMathCodelets(CodeletRegistry& registry);
+// Pow, Mod, Fmod, shifts, Max, Min, Sum, Mean, Clip (binary_math_codelets.cpp).
+void registerBinaryMathCodelets(CodeletRegistry& registry);
+// Comparisons, And, Or, Xor, Where (logic_codelets.cpp).
+void registerLogicCodelets(CodeletRegistry& registry);
+// Parameterised activations and PRelu (activation_codelets.cpp).
+void registerActivationCodelets(CodeletRegistry& registry);
 
 // Bytes of machine code an elementwise or cast codelet occupies on a tile (assumption,
 // docs/cost-model.md).

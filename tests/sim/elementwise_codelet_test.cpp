@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -74,8 +75,14 @@ TEST_CASE("codelet names follow Op<dtype>") {
   CHECK(registry.find("Neg<uint8>") == nullptr);
   CHECK(registry.find("Cast<float32,float16>") != nullptr);
   CHECK(registry.find("Cast<bool,int64>") != nullptr);
-  // 7 dtypes x 4 binary ops + 5 x 2 unary ops + 8 x 8 casts.
-  CHECK(registry.names().size() == 28 + 10 + 64);
+  // 7 dtypes x 4 binary ops + 5 x 2 unary ops + 8 x 8 casts (other tables add other ops).
+  const auto names = registry.names();
+  const auto ofTheseTables = std::count_if(names.begin(), names.end(), [](const std::string& name) {
+    for (const char* op : {"Add<", "Sub<", "Mul<", "Div<", "Neg<", "Relu<", "Cast<"})
+      if (name.rfind(op, 0) == 0) return true;
+    return false;
+  });
+  CHECK(ofTheseTables == 28 + 10 + 64);
 }
 
 TEST_CASE("float32 arithmetic") {
