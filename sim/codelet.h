@@ -28,6 +28,10 @@ struct Codelet {
   std::function<uint64_t(const Vertex&, const Target&)> cycles;
   uint32_t codeBytes = 0;  // size of its machine code on a tile (assumption, see cost-model.md)
   bool usesAmp = false;
+  // AMP codelets: the multiply-accumulates a vertex performs and the Target's peak rate for
+  // them, so that the engine can refuse a vertex that claims to beat the peak.
+  std::function<uint64_t(const Vertex&)> macs;
+  std::function<uint64_t(const Target&)> peakMacsPerCycle;
 };
 
 class CodeletRegistry {

@@ -1,7 +1,10 @@
 #include "sim/engine_plan.h"
 
 #include <algorithm>
+#include <string>
 #include <tuple>
+
+#include "sim/error.h"
 
 namespace ipusim {
 
@@ -55,6 +58,9 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
     work.vertices.reserve(end - begin);
     workerCycles.clear();
     uint64_t ampCycles = 0;
+    uint64_t ampMacs = 0;
+    uint64_t ampMinimumCycles = 0;  // what the AMP vertices' MACs take at the peak rate
+    uint64_t ampPeak = 0;
     for (size_t i = begin; i < end; ++i) {
       const Vertex& vertex = vertices[order[i]];
       BoundVertex bound;
@@ -69,10 +75,25 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
       const uint64_t cycles = bound.codelet->cycles(vertex, exe.target);
       if (bound.codelet->usesAmp) {
         ampCycles += cycles;
+        if (bound.codelet->macs && bound.codelet->peakMacsPerCycle) {
+          const uint64_t macs = bound.codelet->macs(vertex);
+          const uint64_t peak = std::max<uint64_t>(1, bound.codelet->peakMacsPerCycle(exe.target));
+          ampMacs += macs;
+          ampMinimumCycles += (macs + peak - 1) / peak;
+          ampPeak = std::max(ampPeak, peak);
+        }
       } else {
         workerCycles.push_back(cycles);
       }
       work.vertices.push_back(std::move(bound));
+    }
+    // The AMP is one unit per tile: no step may have it do more MACs than its peak rate
+    // allows in the cycles its vertices claim. A codelet that did would be a cost-model bug.
+    if (ampCycles < ampMinimumCycles) {
+      throw SimError("internal: tile " + std::to_string(tile) + " beat the peak rate in compute set '" +
+                     computeSet.name + "': " + std::to_string(ampMacs) + " MACs in " +
+                     std::to_string(ampCycles) + " AMP cycles (peak " + std::to_string(ampPeak) +
+                     " MACs/cycle needs at least " + std::to_string(ampMinimumCycles) + ")");
     }
     work.cycles = tileComputeCycles(exe.target, workerCycles, ampCycles, end - begin);
     plan.cycles = std::max(plan.cycles, work.cycles);

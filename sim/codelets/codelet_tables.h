@@ -1,6 +1,7 @@
 // The registration functions of the codelet tables. CodeletRegistry::instance() calls each
 // explicitly: static initialisers in a static library would be dropped by the linker.
 #pragma once
+#include <cstdint>
 
 namespace ipusim {
 class CodeletRegistry;
@@ -12,6 +13,8 @@ namespace ipusim::codelets {
 void registerElementwiseCodelets(CodeletRegistry& registry);
 // Cast<from,to> for every pair of dtypes (cast_codelets.cpp).
 void registerCastCodelets(CodeletRegistry& registry);
+// AmpMatMul, integer MatMul and MatMulInteger, ReducePartials (matmul_codelets.cpp).
+void registerMatMulCodelets(CodeletRegistry& registry);
 // Fill and the run-time-parameter layout ops: Slice, Pad, Trilu, ReverseSequence, Range, Resize (layout_codelets.cpp).
 void registerLayoutCodelets(CodeletRegistry& registry);
 // Gather, GatherElements, GatherND, OneHot, ScatterElements, ScatterND with run-time indices (gather_codelets.cpp).

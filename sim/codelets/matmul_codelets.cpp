@@ -1,0 +1,380 @@
+// Matrix-product codelets: AmpMatMul (the AMP, fp16/fp32), integer MatMul and MatMulInteger
+// (vector code on one worker), and ReducePartials (partial sums from several tiles, with
+// Gemm's alpha, beta and bias). Cycle models in matmul_cost.cpp; the host kernels use Eigen
+// on per-vertex blocks so that simulating a large product takes seconds.
+//
+// Field conventions (every field one region unless said otherwise):
+//   AmpMatMul<in,partials>  [lhs, rhs, out]; scalars [groups, m, k, n, lhsTransposed, rhsTransposed]
+//     lhs: groups blocks of [m][k] ([k][m] when lhsTransposed); rhs: groups blocks of [k][n]
+//     ([n][k] when rhsTransposed); out: regions whose concatenation is groups blocks of
+//     [m][n] partials (the output's rows when the product is the output), overwritten.
+//   MatMul<T>               [lhs, rhs, out]; scalars [rows, k, n, rhsTransposed]
+//   MatMulInteger<a,b>      [lhs, rhs, out int32]; scalars [rows, k, n, rhsTransposed, aZero, bZero]
+//   ReducePartials<p,o>     [out (regions), partials (one region per partial, each as long as
+//                           out), bias (regions as long as out, or none)]; scalars [alpha, beta]
+//     out = alpha * sum(partials) + beta * bias, alpha and beta as double bit patterns.
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "sim/codelet.h"
+#include "sim/codelets/codelet_tables.h"
+#include "sim/codelets/element_types.h"
+#include "sim/codelets/matmul_cost.h"
+#include "sim/error.h"
+
+namespace ipusim::codelets {
+namespace {
+
+// Bytes of machine code of the matrix codelets on a tile (assumption, docs/cost-model.md:
+// poplibs' AMP supervisor and worker assembly is several hundred instructions).
+constexpr uint32_t kAmpCodeBytes = 1024;
+constexpr uint32_t kVectorMatMulCodeBytes = 512;
+constexpr uint32_t kReduceCodeBytes = 512;
+
+using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ColMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+
+[[noreturn]] void fieldError(std::string_view codelet, const std::string& what) {
+  throw SimError(std::string(codelet) + ": " + what);
+}
+
+// Scalar s of a vertex as a non-negative count; 0 when absent or negative (the kernel then
+// rejects the vertex, so a bad count never turns into work or cycles).
+uint64_t count(std::span<const int64_t> scalars, size_t s) {
+  return s < scalars.size() && scalars[s] > 0 ? static_cast<uint64_t>(scalars[s]) : 0;
+}
+
+// half -> float through a table: operand blocks are converted element by element, and the
+// table is several times faster than decoding each one.
+const std::vector<float>& halfTable() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t bits = 0; bits < 65536; ++bits) t[bits] = halfToFloat(static_cast<uint16_t>(bits));
+    return t;
+  }();
+  return table;
+}
+
+// Reads `n` elements of type D from `bytes` into floats.
+template <DType D>
+void loadFloats(const uint8_t* bytes, size_t n, float* out) {
+  if constexpr (D == DType::Float32) {
+    std::memcpy(out, bytes, n * sizeof(float));
+  } else {
+    static_assert(D == DType::Float16);
+    const std::vector<float>& table = halfTable();
+    for (size_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, bytes + 2 * i, 2);
+      out[i] = table[bits];
+    }
+  }
+}
+
+template <DType D>
+void storeFloats(const float* values, size_t n, uint8_t* bytes) {
+  if constexpr (D == DType::Float32) {
+    std::memcpy(bytes, values, n * sizeof(float));
+  } else {
+    static_assert(D == DType::Float16);
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t bits = floatToHalf(values[i]);
+      std::memcpy(bytes + 2 * i, &bits, 2);
+    }
+  }
+}
+
+std::span<uint8_t> singleRegion(const VertexData& data, size_t field, uint64_t bytes, std::string_view codelet,
+                                const char* name) {
+  if (data.fields.size() <= field || data.fields[field].size() != 1) {
+    fieldError(codelet, std::string("field '") + name + "' must be one region");
+  }
+  std::span<uint8_t> region = data.fields[field][0];
+  if (region.size() != bytes) {
+    fieldError(codelet, std::string("field '") + name + "' has " + std::to_string(region.size()) +
+                            " bytes, the sizes say " + std::to_string(bytes));
+  }
+  return region;
+}
+
+// ---- AMP ----------------------------------------------------------------------------------
+
+template <DType In, DType Partials>
+void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
+  const uint64_t groups = count(data.scalars, 0), m = count(data.scalars, 1), k = count(data.scalars, 2),
+                 n = count(data.scalars, 3);
+  if (data.scalars.size() != 6 || groups == 0 || m == 0 || k == 0 || n == 0) {
+    fieldError(codelet, "needs scalars [groups, m, k, n, lhsTransposed, rhsTransposed], all sizes positive");
+  }
+  const bool lhsTransposed = data.scalars[4] != 0;
+  const bool rhsTransposed = data.scalars[5] != 0;
+  constexpr size_t inBytes = Element<In>::bytes;
+  constexpr size_t outBytes = Element<Partials>::bytes;
+  const std::span<uint8_t> lhs = singleRegion(data, 0, groups * m * k * inBytes, codelet, "lhs");
+  const std::span<uint8_t> rhs = singleRegion(data, 1, groups * k * n * inBytes, codelet, "rhs");
+  if (data.fields.size() != 3) fieldError(codelet, "needs fields [lhs, rhs, out]");
+  uint64_t outTotal = 0;
+  for (const auto& region : data.fields[2]) outTotal += region.size();
+  if (outTotal != groups * m * n * outBytes) {
+    fieldError(codelet, "field 'out' has " + std::to_string(outTotal) + " bytes, the sizes say " +
+                            std::to_string(groups * m * n * outBytes));
+  }
+
+  thread_local std::vector<float> a, b, c;
+  a.resize(m * k);
+  b.resize(k * n);
+  c.resize(groups * m * n);
+  for (uint64_t g = 0; g < groups; ++g) {
+    loadFloats<In>(lhs.data() + g * m * k * inBytes, m * k, a.data());
+    loadFloats<In>(rhs.data() + g * k * n * inBytes, k * n, b.data());
+    Eigen::Map<RowMajorMatrix> result(c.data() + g * m * n, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
+    const auto M = static_cast<Eigen::Index>(m), K = static_cast<Eigen::Index>(k), N = static_cast<Eigen::Index>(n);
+    // [k][m] row-major is [m x k] column-major; [n][k] row-major is [k x n] column-major.
+    if (!lhsTransposed && !rhsTransposed) {
+      result.noalias() = Eigen::Map<const RowMajorMatrix>(a.data(), M, K) * Eigen::Map<const RowMajorMatrix>(b.data(), K, N);
+    } else if (!lhsTransposed) {
+      result.noalias() = Eigen::Map<const RowMajorMatrix>(a.data(), M, K) * Eigen::Map<const ColMajorMatrix>(b.data(), K, N);
+    } else if (!rhsTransposed) {
+      result.noalias() = Eigen::Map<const ColMajorMatrix>(a.data(), M, K) * Eigen::Map<const RowMajorMatrix>(b.data(), K, N);
+    } else {
+      result.noalias() = Eigen::Map<const ColMajorMatrix>(a.data(), M, K) * Eigen::Map<const ColMajorMatrix>(b.data(), K, N);
+    }
+  }
+  // fp16 partials: the AMP accumulates a vertex's product in wider accumulators and rounds
+  // once when it writes the partials (documented in docs/cost-model.md).
+  const float* next = c.data();
+  for (const auto& region : data.fields[2]) {
+    storeFloats<Partials>(next, region.size() / outBytes, region.data());
+    next += region.size() / outBytes;
+  }
+}
+
+template <DType In, DType Partials>
+void addAmp(CodeletRegistry& registry) {
+  Codelet codelet;
+  codelet.name = ampMatMulCodeletName(In, Partials);
+  codelet.kernel = [name = codelet.name](const VertexData& data) { ampMatMulKernel<In, Partials>(data, name); };
+  codelet.cycles = [](const Vertex& vertex, const Target& target) {
+    return ampMatMulCycles(target, In, Partials, count(vertex.scalars, 0), count(vertex.scalars, 1),
+                           count(vertex.scalars, 2), count(vertex.scalars, 3));
+  };
+  codelet.macs = [](const Vertex& vertex) {
+    return count(vertex.scalars, 0) * count(vertex.scalars, 1) * count(vertex.scalars, 2) * count(vertex.scalars, 3);
+  };
+  codelet.peakMacsPerCycle = [](const Target& target) { return uint64_t{ampGeometry(In, Partials, target).peakMacsPerCycle}; };
+  codelet.codeBytes = kAmpCodeBytes;
+  codelet.usesAmp = true;
+  registry.add(std::move(codelet));
+}
+
+// ---- integer matrix products on a worker -------------------------------------------------
+
+// Wrapping (modulo 2^bits) addition and multiply-accumulate, as numpy's integer matmul.
+template <typename T>
+T wrapAdd(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+}
+
+template <typename T>
+T wrapMulAdd(T acc, T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  using Wide = std::conditional_t<(sizeof(U) < sizeof(unsigned)), unsigned, U>;
+  return static_cast<T>(static_cast<U>(static_cast<Wide>(static_cast<U>(acc)) +
+                                       static_cast<Wide>(static_cast<U>(a)) * static_cast<Wide>(static_cast<U>(b))));
+}
+
+// out[r][c] = sum_i (lhs[r][i] - aZero) * (rhs[i][c] - bZero) in Acc, wrapping.
+template <DType A, DType B, DType Out>
+void integerMatMulKernel(const VertexData& data, std::string_view codelet, size_t scalarCount) {
+  using Acc = typename Element<Out>::Value;
+  const uint64_t rows = count(data.scalars, 0), k = count(data.scalars, 1), n = count(data.scalars, 2);
+  if (data.scalars.size() != scalarCount || rows == 0 || k == 0 || n == 0) {
+    fieldError(codelet, "needs scalars [rows, k, n, rhsTransposed" +
+                            std::string(scalarCount == 6 ? ", aZero, bZero]" : "]") + ", all sizes positive");
+  }
+  const bool rhsTransposed = data.scalars[3] != 0;
+  const Acc aZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[4]) : Acc{0};
+  const Acc bZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[5]) : Acc{0};
+  const std::span<uint8_t> lhs = singleRegion(data, 0, rows * k * Element<A>::bytes, codelet, "lhs");
+  const std::span<uint8_t> rhs = singleRegion(data, 1, k * n * Element<B>::bytes, codelet, "rhs");
+  if (data.fields.size() != 3) fieldError(codelet, "needs fields [lhs, rhs, out]");
+  uint64_t outTotal = 0;
+  for (const auto& region : data.fields[2]) outTotal += region.size();
+  if (outTotal != rows * n * Element<Out>::bytes) fieldError(codelet, "field 'out' does not hold rows x n elements");
+  std::vector<Acc> b(k * n);  // [k][n], zero point removed
+  for (uint64_t i = 0; i < k; ++i) {
+    for (uint64_t c = 0; c < n; ++c) {
+      const uint64_t at = rhsTransposed ? c * k + i : i * n + c;
+      b[i * n + c] = static_cast<Acc>(static_cast<Acc>(Element<B>::load(rhs.data() + at * Element<B>::bytes)) - bZero);
+    }
+  }
+  std::vector<Acc> result(rows * n, Acc{0});
+  for (uint64_t r = 0; r < rows; ++r) {
+    Acc* row = result.data() + r * n;
+    for (uint64_t i = 0; i < k; ++i) {
+      const Acc a = static_cast<Acc>(
+          static_cast<Acc>(Element<A>::load(lhs.data() + (r * k + i) * Element<A>::bytes)) - aZero);
+      const Acc* bRow = b.data() + i * n;
+      for (uint64_t c = 0; c < n; ++c) row[c] = wrapMulAdd<Acc>(row[c], a, bRow[c]);
+    }
+  }
+  // out: regions whose concatenation is [rows][n] (the output's rows when it is the output).
+  size_t e = 0;
+  for (const auto& region : data.fields[2]) {
+    for (size_t i = 0; i < region.size() / Element<Out>::bytes; ++i, ++e) {
+      Element<Out>::store(region.data() + i * Element<Out>::bytes, result[e]);
+    }
+  }
+}
+
+template <DType T>
+void addVectorMatMul(CodeletRegistry& registry) {
+  Codelet codelet;
+  codelet.name = vectorMatMulCodeletName(T);
+  codelet.kernel = [name = codelet.name](const VertexData& data) { integerMatMulKernel<T, T, T>(data, name, 4); };
+  codelet.cycles = [](const Vertex& vertex, const Target&) {
+    return vectorMatMulWorkerCycles(T, T, count(vertex.scalars, 0), count(vertex.scalars, 1), count(vertex.scalars, 2));
+  };
+  codelet.codeBytes = kVectorMatMulCodeBytes;
+  registry.add(std::move(codelet));
+}
+
+template <DType A, DType B>
+void addMatMulInteger(CodeletRegistry& registry) {
+  Codelet codelet;
+  codelet.name = matMulIntegerCodeletName(A, B);
+  codelet.kernel = [name = codelet.name](const VertexData& data) {
+    integerMatMulKernel<A, B, DType::Int32>(data, name, 6);
+  };
+  codelet.cycles = [](const Vertex& vertex, const Target&) {
+    return vectorMatMulWorkerCycles(A, DType::Int32, count(vertex.scalars, 0), count(vertex.scalars, 1),
+                                    count(vertex.scalars, 2));
+  };
+  codelet.codeBytes = kVectorMatMulCodeBytes;
+  registry.add(std::move(codelet));
+}
+
+// ---- partials reduction ------------------------------------------------------------------
+
+// Float partials accumulate in float (the accumulator registers), integers wrap in their
+// own type; alpha and beta apply in double for integers, float for floats.
+template <DType P, DType O>
+void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
+  using PV = typename Element<P>::Value;
+  using OV = typename Element<O>::Value;
+  using Acc = std::conditional_t<std::is_floating_point_v<PV>, float, PV>;
+  if (data.fields.size() != 3 || data.scalars.size() != 2) {
+    fieldError(codelet, "needs fields [out, partials, bias] and scalars [alpha, beta]");
+  }
+  const auto& outRegions = data.fields[0];
+  const auto& partials = data.fields[1];
+  const auto& biasRegions = data.fields[2];
+  uint64_t elements = 0;
+  for (const auto& region : outRegions) elements += region.size() / Element<O>::bytes;
+  if (partials.empty()) fieldError(codelet, "needs at least one partial");
+  for (const auto& partial : partials) {
+    if (partial.size() != elements * Element<P>::bytes) fieldError(codelet, "every partial must be as long as out");
+  }
+  uint64_t biasElements = 0;
+  for (const auto& region : biasRegions) biasElements += region.size() / Element<O>::bytes;
+  if (!biasRegions.empty() && biasElements != elements) fieldError(codelet, "bias must be as long as out");
+  const double alpha = scalarAsDouble(data.scalars[0]);
+  const double beta = scalarAsDouble(data.scalars[1]);
+  const bool scaled = alpha != 1.0 || (!biasRegions.empty() && beta != 1.0);
+
+  size_t biasRegion = 0, biasAt = 0, e = 0;
+  for (const auto& region : outRegions) {
+    const size_t n = region.size() / Element<O>::bytes;
+    for (size_t i = 0; i < n; ++i, ++e) {
+      Acc sum = static_cast<Acc>(Element<P>::load(partials[0].data() + e * Element<P>::bytes));
+      for (size_t p = 1; p < partials.size(); ++p) {
+        const Acc value = static_cast<Acc>(Element<P>::load(partials[p].data() + e * Element<P>::bytes));
+        if constexpr (std::is_integral_v<Acc>) {
+          sum = wrapAdd<Acc>(sum, value);
+        } else {
+          sum += value;
+        }
+      }
+      OV result;
+      if (!biasRegions.empty()) {
+        while (biasAt * Element<O>::bytes >= biasRegions[biasRegion].size()) {
+          ++biasRegion;
+          biasAt = 0;
+        }
+        const OV bias = Element<O>::load(biasRegions[biasRegion].data() + biasAt * Element<O>::bytes);
+        ++biasAt;
+        if constexpr (std::is_integral_v<OV>) {
+          result = scaled ? static_cast<OV>(alpha * static_cast<double>(sum) + beta * static_cast<double>(bias))
+                          : wrapAdd<OV>(static_cast<OV>(sum), bias);
+        } else {
+          result = scaled ? static_cast<OV>(static_cast<float>(alpha) * sum + static_cast<float>(beta) * bias)
+                          : static_cast<OV>(sum + bias);
+        }
+      } else if (scaled) {
+        if constexpr (std::is_integral_v<OV>) {
+          result = static_cast<OV>(alpha * static_cast<double>(sum));
+        } else {
+          result = static_cast<OV>(static_cast<float>(alpha) * sum);
+        }
+      } else {
+        result = static_cast<OV>(sum);
+      }
+      Element<O>::store(region.data() + i * Element<O>::bytes, result);
+    }
+  }
+}
+
+template <DType P, DType O>
+void addReducePartials(CodeletRegistry& registry) {
+  Codelet codelet;
+  codelet.name = reducePartialsCodeletName(P, O);
+  codelet.kernel = [name = codelet.name](const VertexData& data) { reducePartialsKernel<P, O>(data, name); };
+  codelet.cycles = [](const Vertex& vertex, const Target& target) {
+    uint64_t elements = 0;
+    if (!vertex.fields.empty()) {
+      for (const Region& region : vertex.fields[0]) elements += region.bytes / dtypeSize(O);
+    }
+    const uint64_t partials = vertex.fields.size() > 1 ? vertex.fields[1].size() : 0;
+    const bool bias = vertex.fields.size() > 2 && !vertex.fields[2].empty();
+    const double alpha = vertex.scalars.size() > 0 ? scalarAsDouble(vertex.scalars[0]) : 1.0;
+    const double beta = vertex.scalars.size() > 1 ? scalarAsDouble(vertex.scalars[1]) : 1.0;
+    return reducePartialsWorkerCycles(target, P, O, elements, partials, bias, alpha != 1.0 || (bias && beta != 1.0));
+  };
+  codelet.codeBytes = kReduceCodeBytes;
+  registry.add(std::move(codelet));
+}
+
+}  // namespace
+
+void registerMatMulCodelets(CodeletRegistry& registry) {
+  addAmp<DType::Float16, DType::Float16>(registry);
+  addAmp<DType::Float16, DType::Float32>(registry);
+  addAmp<DType::Float32, DType::Float32>(registry);
+
+  addVectorMatMul<DType::Int32>(registry);
+  addVectorMatMul<DType::UInt32>(registry);
+  addVectorMatMul<DType::Int64>(registry);
+
+  addMatMulInteger<DType::Int8, DType::Int8>(registry);
+  addMatMulInteger<DType::Int8, DType::UInt8>(registry);
+  addMatMulInteger<DType::UInt8, DType::Int8>(registry);
+  addMatMulInteger<DType::UInt8, DType::UInt8>(registry);
+
+  addReducePartials<DType::Float32, DType::Float32>(registry);
+  addReducePartials<DType::Float32, DType::Float16>(registry);
+  addReducePartials<DType::Float16, DType::Float16>(registry);
+  addReducePartials<DType::Float16, DType::Float32>(registry);
+  addReducePartials<DType::Int32, DType::Int32>(registry);
+  addReducePartials<DType::UInt32, DType::UInt32>(registry);
+  addReducePartials<DType::Int64, DType::Int64>(registry);
+}
+
+}  // namespace ipusim::codelets
