@@ -234,14 +234,14 @@ void fillGaps(GraphBuilder& builder, const std::string& name, uint32_t dstVar, c
     for (uint64_t k = 0; k < valueMapping.size(); ++k) builder.addCopy(exchange, value.element, valueVar, k);
   }
 
-  // Each tile's gap elements split evenly over its workers.
+  // Each tile's gap elements split evenly over its workers, no worker less than a vector.
   const std::string codelet = codeletName("Fill", dtype);
   const uint64_t workers = builder.target().workerContexts;
   uint64_t valueIndex = 0;
   for (const auto& [tile, slices] : perTile) {
     uint64_t total = 0;
     for (const Slice& s : slices) total += s.count;
-    const uint64_t share = std::max<uint64_t>(1, (total + workers - 1) / workers);
+    const uint64_t share = std::max(vectorGrain(dtype, builder.target()), (total + workers - 1) / workers);
     std::vector<Slice> regions;
     uint64_t filled = 0;
     for (Slice s : slices) {

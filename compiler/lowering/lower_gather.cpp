@@ -3,6 +3,9 @@
 // the source an output chunk can read is copied next to it with the indices, and a codelet
 // (sim/codelets/gather_codelets.cpp) selects on that tile. Scatters and OneHot always use
 // their codelet: the output starts as a copy of the data laid out like it.
+#include <algorithm>
+#include <cstring>
+
 #include "compiler/lowering/dynamic_layout.h"
 #include "compiler/lowering/elementwise.h"
 #include "compiler/lowering/index_map.h"
@@ -47,26 +50,9 @@ ChunkScalars chunkScalars(std::vector<int64_t> common, bool withSourceOffset) {
 
 // ---- Gather ----
 
-void lowerGather(LoweringContext& ctx) {
-  const Shape& data = ctx.inputInfo(0).shape;
-  const Shape& out = ctx.outputInfo(0).shape;
-  const size_t axis = static_cast<size_t>(normaliseAxis(ctx, ctx.intAttribute("axis", 0), static_cast<int64_t>(data.size())));
-  const int64_t axisLength = data[axis];
-  const int64_t outer = product(data, 0, axis), inner = product(data, axis + 1, data.size());
-  const int64_t count = elementCount(ctx.inputInfo(1).shape);
-  if (outer * count * inner != elementCount(out)) throw CompileError(ctx.where() + ": the output shape is inconsistent");
-
-  if (auto indices = constantInts(ctx, 1)) {
-    // The output viewed as [outer, indices, inner].
-    SeparableIndexMap map{{outer, count, inner}, {{}, {}, {}}, 0};
-    for (int64_t o = 0; o < outer; ++o) map.axisOffsets[0].push_back(o * axisLength * inner);
-    for (int64_t index : *indices) map.axisOffsets[1].push_back(wrapConstantIndex(ctx, index, axisLength) * inner);
-    for (int64_t j = 0; j < inner; ++j) map.axisOffsets[2].push_back(j);
-    lowerIndexMapped(ctx, 0, map);
-    return;
-  }
-  // Run-time indices: each output span needs the slabs of the outer indices it covers, and
-  // the indices of its rows.
+// Run-time indices, small table: the outer slabs of the data an output span reads, and the
+// indices of its rows, are copied next to it; Gather vertices select there.
+void lowerGatherBySlabs(LoweringContext& ctx, int64_t axisLength, int64_t inner, int64_t count) {
   const int64_t perOuter = count * inner;
   auto dataRange = [=](const TileSpan& span) {
     const int64_t first = static_cast<int64_t>(span.first) / perOuter;
@@ -96,6 +82,143 @@ void lowerGather(LoweringContext& ctx) {
                                 static_cast<int64_t>(indicesRange(span).first)};
   };
   lowerDynamic(ctx, codeletName("Gather", ctx.outputInfo(0).dtype), std::move(dynamic));
+}
+
+// Run-time indices, large table (an embedding): poplibs' column split. The table's columns
+// (outer x inner positions) are divided among tiles, each holding all `axisLength` rows of
+// its columns: laid out so at compile time when the table is constant, else by exchange.
+// Every tile receives all indices, GatherRows vertices copy the selected rows of its
+// columns, and a second exchange puts those rows in place in the linearly mapped output.
+void lowerGatherByColumns(LoweringContext& ctx, int64_t axisLength, int64_t outer, int64_t inner, int64_t count) {
+  GraphBuilder& b = ctx.builder();
+  const TensorInfo& outInfo = ctx.outputInfo(0);
+  const DType dtype = outInfo.dtype;
+  const uint64_t bytes = dtypeSize(dtype);
+  const uint64_t rows = static_cast<uint64_t>(axisLength), indices = static_cast<uint64_t>(count);
+  const uint64_t columns = static_cast<uint64_t>(outer * inner);
+  const uint64_t width = (columns + ctx.target().tiles - 1) / ctx.target().tiles;  // columns per tile
+  const uint64_t tiles = (columns + width - 1) / width;
+  const uint64_t budget = ctx.target().bytesPerTile / 4;
+  if (rows * width * bytes > budget) {
+    throw CompileError(ctx.where() + ": Gather with run-time indices needs " + std::to_string(rows * width * bytes) +
+                       " bytes of the table on each tile (" + std::to_string(rows) + " rows of " +
+                       std::to_string(width) + " columns), more than the " + std::to_string(budget) + "-byte budget");
+  }
+  auto widthOf = [&](uint64_t t) { return std::min(width, columns - t * width); };
+  // Calls visit(o, j, c, n) for each run [c, c + n) of tile t's columns within one outer index.
+  auto forEachSegment = [&](uint64_t t, const std::function<void(uint64_t, uint64_t, uint64_t, uint64_t)>& visit) {
+    const uint64_t in = static_cast<uint64_t>(inner);
+    for (uint64_t c = t * width, end = c + widthOf(t); c < end;) {
+      const uint64_t o = c / in, j = c % in, n = std::min(end - c, in - j);
+      visit(o, j, c, n);
+      c += n;
+    }
+  };
+
+  // The table in column blocks: tile t holds rows x widthOf(t) elements from t * width * rows.
+  std::vector<TileSpan> blockMapping, rowsMapping;
+  for (uint64_t t = 0; t < tiles; ++t) {
+    blockMapping.push_back({static_cast<uint32_t>(t), t * width * rows, rows * widthOf(t)});
+    rowsMapping.push_back({static_cast<uint32_t>(t), t * width * indices, indices * widthOf(t)});
+  }
+  const Shape blockShape{static_cast<int64_t>(rows * columns)};
+  const uint32_t columnsExchange = b.addExchange(ctx.name() + "/columns");
+  uint32_t blockVar;
+  if (const ConstTensor* table = ctx.constantInput(0)) {
+    ConstTensor blocks{dtype, blockShape, std::vector<uint8_t>(table->bytes.size())};
+    for (uint64_t t = 0; t < tiles; ++t) {
+      forEachSegment(t, [&](uint64_t o, uint64_t j, uint64_t c, uint64_t n) {
+        for (uint64_t r = 0; r < rows; ++r) {
+          const uint64_t from = (o * rows + r) * static_cast<uint64_t>(inner) + j;
+          const uint64_t to = t * width * rows + r * widthOf(t) + (c - t * width);
+          std::memcpy(blocks.bytes.data() + to * bytes, table->bytes.data() + from * bytes, n * bytes);
+        }
+      });
+    }
+    blockVar = b.addConstant(ctx.name() + "/table_columns", blocks, blockMapping);
+  } else {
+    constexpr uint64_t kMaxCopies = uint64_t{1} << 21;  // keeps compile time and exchange code bounded
+    if (rows * tiles > kMaxCopies) {
+      throw CompileError(ctx.where() + ": Gather with run-time indices over a run-time table of " + std::to_string(rows) +
+                         " rows would need " + std::to_string(rows * tiles) + " copies to lay it out; make the table constant");
+    }
+    const uint32_t tableVar = ctx.input(0).var;
+    blockVar = b.addVariable(ctx.name() + "/table_columns", dtype, blockShape, blockMapping);
+    for (uint64_t t = 0; t < tiles; ++t) {
+      forEachSegment(t, [&](uint64_t o, uint64_t j, uint64_t c, uint64_t n) {
+        for (uint64_t r = 0; r < rows; ++r) {
+          b.addCopy(columnsExchange, {tableVar, (o * rows + r) * static_cast<uint64_t>(inner) + j, n}, blockVar,
+                    t * width * rows + r * widthOf(t) + (c - t * width));
+        }
+      });
+    }
+  }
+  const TileOperand indexCopies = placeWholeNearOutput(ctx, columnsExchange, "indices", ctx.input(1), rowsMapping);
+
+  // Each tile's selected rows, [indices x widthOf(t)], split over the workers by index.
+  const uint32_t rowsVar = b.addVariable(ctx.name() + "/rows", dtype, {static_cast<int64_t>(indices * columns)}, rowsMapping);
+  const uint32_t computeSet = b.addComputeSet(ctx.name());
+  const std::string codelet = codeletName("GatherRows", dtype);
+  const uint64_t perWorker = (indices + ctx.target().workerContexts - 1) / ctx.target().workerContexts;
+  for (uint64_t t = 0; t < tiles; ++t) {
+    for (uint64_t q = 0; q < indices; q += perWorker) {
+      const uint64_t n = std::min(perWorker, indices - q);
+      b.addVertex(computeSet, codelet, static_cast<uint32_t>(t),
+                  {{{blockVar, t * width * rows, rows * widthOf(t)}},
+                   {indexCopies.perSpan[t]},
+                   {{rowsVar, t * width * indices + q * widthOf(t), n * widthOf(t)}}},
+                  {static_cast<int64_t>(rows), static_cast<int64_t>(widthOf(t)), dtypeScalar(ctx, 1), static_cast<int64_t>(q)});
+    }
+  }
+
+  const uint32_t outVar = b.addVariable(ctx.outputVariableName(0), dtype, outInfo.shape);
+  const uint32_t placeExchange = b.addExchange(ctx.name() + "/rows_to_output");
+  for (uint64_t t = 0; t < tiles; ++t) {
+    forEachSegment(t, [&](uint64_t o, uint64_t j, uint64_t c, uint64_t n) {
+      for (uint64_t q = 0; q < indices; ++q) {
+        b.addCopy(placeExchange, {rowsVar, t * width * indices + q * widthOf(t) + (c - t * width), n}, outVar,
+                  (o * indices + q) * static_cast<uint64_t>(inner) + j);
+      }
+    });
+  }
+  b.exchange(columnsExchange);
+  b.execute(computeSet);
+  b.exchange(placeExchange);
+  ctx.setOutput(0, {outVar, dtype, outInfo.shape});
+}
+
+
+void lowerGather(LoweringContext& ctx) {
+  const Shape& data = ctx.inputInfo(0).shape;
+  const Shape& out = ctx.outputInfo(0).shape;
+  const size_t axis = static_cast<size_t>(normaliseAxis(ctx, ctx.intAttribute("axis", 0), static_cast<int64_t>(data.size())));
+  const int64_t axisLength = data[axis];
+  const int64_t outer = product(data, 0, axis), inner = product(data, axis + 1, data.size());
+  const int64_t count = elementCount(ctx.inputInfo(1).shape);
+  if (outer * count * inner != elementCount(out)) throw CompileError(ctx.where() + ": the output shape is inconsistent");
+
+  if (auto indices = constantInts(ctx, 1)) {
+    // The output viewed as [outer, indices, inner].
+    SeparableIndexMap map{{outer, count, inner}, {{}, {}, {}}, 0};
+    for (int64_t o = 0; o < outer; ++o) map.axisOffsets[0].push_back(o * axisLength * inner);
+    for (int64_t index : *indices) map.axisOffsets[1].push_back(wrapConstantIndex(ctx, index, axisLength) * inner);
+    for (int64_t j = 0; j < inner; ++j) map.axisOffsets[2].push_back(j);
+    lowerIndexMapped(ctx, 0, map);
+    return;
+  }
+  const uint64_t bytes = dtypeSize(ctx.inputInfo(0).dtype);
+  const TensorInfo& outInfo = ctx.outputInfo(0);
+  const uint64_t perOuterSlab = static_cast<uint64_t>(axisLength * inner);
+  uint64_t widestSlab = 0;  // the most outer slabs one output span covers, in elements
+  for (const TileSpan& span : linearMapping(static_cast<uint64_t>(elementCount(out)), outInfo.dtype, ctx.target())) {
+    const uint64_t perOuter = static_cast<uint64_t>(count * inner);
+    widestSlab = std::max(widestSlab, ((span.first + span.count - 1) / perOuter - span.first / perOuter + 1) * perOuterSlab);
+  }
+  if (widestSlab * bytes <= ctx.target().bytesPerTile / 4) {
+    lowerGatherBySlabs(ctx, axisLength, inner, count);
+  } else {
+    lowerGatherByColumns(ctx, axisLength, outer, inner, count);
+  }
 }
 
 // ---- GatherElements ----

@@ -1,4 +1,4 @@
-// Index-driven codelets whose indices arrive at run time: Gather, GatherElements, GatherND,
+// Index-driven codelets whose indices arrive at run time: Gather, GatherRows, GatherElements, GatherND,
 // OneHot, ScatterElements and ScatterND. The compiler places the source (or the slab of it
 // the output can read) and the indices on the tile of each output chunk; the codelet picks
 // the elements. Field and scalar conventions as in layout_codelets.cpp: `out` is the last
@@ -36,6 +36,24 @@ void gatherKernel(const VertexData& data, std::string_view name, size_t bytes) {
     const int64_t from = (o * axisLength + index) * inner + j - srcFirst;
     std::memcpy(out.at(i, run), src.at(static_cast<size_t>(from), run), run * bytes);
     i += run;
+  }
+}
+
+// The column-split plan of a large Gather (poplibs' multiSlice): a tile holds every row of
+// a block of `width` columns of the table and every index. Fields [block (rows x width),
+// indices, out (rows of width)]. Scalars [rows, width, indicesType, firstIndex]: out row k
+// is block row indices[firstIndex + k].
+void gatherRowsKernel(const VertexData& data, std::string_view name, size_t bytes) {
+  ScalarReader s(data.scalars, name);
+  const int64_t rows = s.next(), width = s.next();
+  const DType indicesType = s.dtype();
+  const int64_t firstIndex = s.next();
+  const FieldView block(data, 0, bytes, name), indices(data, 1, dtypeSize(indicesType), name), out(data, 2, bytes, name);
+  if (width <= 0 || out.size() % static_cast<size_t>(width) != 0) codeletFault(name, "out is not whole rows");
+  const size_t w = static_cast<size_t>(width);
+  for (size_t k = 0; k < out.size() / w; ++k) {
+    const int64_t row = wrapIndex(indices.index(static_cast<size_t>(firstIndex) + k, indicesType), rows, name);
+    std::memcpy(out.at(k * w, w), block.at(static_cast<size_t>(row) * w, w), w * bytes);
   }
 }
 
@@ -199,6 +217,7 @@ void scatterNDKernel(const VertexData& data, std::string_view name, size_t bytes
 constexpr uint32_t kGatherVertexCycles = 30;
 constexpr uint32_t kGatherCyclesPerElement = 8;
 constexpr uint32_t kGatherNDCyclesPerElement = 14;
+constexpr uint32_t kGatherRowsCyclesPerElement = 2;  // a row copy: index work amortised over its width
 constexpr uint32_t kOneHotCyclesPerElement = 6;
 constexpr uint32_t kScatterCyclesPerUpdate = 10;
 
@@ -242,6 +261,7 @@ void registerGatherCodelets(CodeletRegistry& registry) {
     addGather(registry, "Gather", D, gatherKernel, 3, kGatherCyclesPerElement);
     addGather(registry, "GatherElements", D, gatherElementsKernel, 3, kGatherCyclesPerElement);
     addGather(registry, "GatherND", D, gatherNDKernel, 3, kGatherNDCyclesPerElement);
+    addGather(registry, "GatherRows", D, gatherRowsKernel, 3, kGatherRowsCyclesPerElement);
     addGather(registry, "OneHot", D, oneHotKernel, 4, kOneHotCyclesPerElement);
     addScatter(registry, "ScatterElements", D, scatterElementsKernel<D>);
     addScatter(registry, "ScatterND", D, scatterNDKernel<D>);
