@@ -27,12 +27,13 @@ std::map<std::string, onnx::TypeProto> knownTypes(const onnx::GraphProto& graph)
   return types;
 }
 
-// The function body of `node`, or false when its op has none.
-bool functionBody(const onnx::NodeProto& node, int64_t opset, const std::map<std::string, onnx::TypeProto>& types,
-                  onnx::FunctionProto& body) {
+// Fills `body` with the function body of `node` and returns its schema, or null when the
+// op has none.
+const onnx::OpSchema* functionBody(const onnx::NodeProto& node, int64_t opset,
+                                   const std::map<std::string, onnx::TypeProto>& types, onnx::FunctionProto& body) {
   const onnx::OpSchema* schema =
       onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(opset), node.domain());
-  if (!schema) return false;
+  if (!schema) return nullptr;
   if (schema->HasContextDependentFunction()) {
     std::vector<onnx::TypeProto> inputTypes;
     for (const auto& in : node.input()) {
@@ -40,20 +41,21 @@ bool functionBody(const onnx::NodeProto& node, int64_t opset, const std::map<std
       inputTypes.push_back(it == types.end() ? onnx::TypeProto() : it->second);
     }
     onnx::FunctionBodyBuildContextImpl context(node, inputTypes);
-    return schema->BuildContextDependentFunction(context, body);
+    return schema->BuildContextDependentFunction(context, body) ? schema : nullptr;
   }
   if (schema->HasFunction() && schema->GetFunction()) {
     body = *schema->GetFunction();
-    return true;
+    return schema;
   }
-  return false;
+  return nullptr;
 }
 
 // Appends `body`'s nodes to `graph` as the expansion of `node`: formal inputs and outputs
 // become the node's, other tensors get `prefix`, attribute references take the node's
-// values (an unset reference is dropped, so the body op's default applies).
-void inlineBody(const onnx::NodeProto& node, const onnx::FunctionProto& body, const std::string& prefix,
-                onnx::GraphProto& graph) {
+// values, or the function op's schema default when the node does not set them (an unset
+// reference without a default is dropped, so the body op's own default applies).
+void inlineBody(const onnx::NodeProto& node, const onnx::OpSchema& schema, const onnx::FunctionProto& body,
+                const std::string& prefix, onnx::GraphProto& graph) {
   std::map<std::string, std::string> rename;
   for (int i = 0; i < body.input_size(); ++i) rename[body.input(i)] = i < node.input_size() ? node.input(i) : "";
   for (int i = 0; i < body.output_size(); ++i) rename[body.output(i)] = i < node.output_size() ? node.output(i) : "";
@@ -63,6 +65,8 @@ void inlineBody(const onnx::NodeProto& node, const onnx::FunctionProto& body, co
     return it != rename.end() ? it->second : prefix + name;
   };
   std::map<std::string, const onnx::AttributeProto*> nodeAttributes;
+  for (const auto& [name, attr] : schema.attributes())
+    if (attr.default_value.type() != onnx::AttributeProto::UNDEFINED) nodeAttributes[name] = &attr.default_value;
   for (const auto& attr : node.attribute()) nodeAttributes[attr.name()] = &attr;
 
   int index = 0;
@@ -102,10 +106,11 @@ bool expandFunctionOps(onnx::ModelProto& model, int64_t opset,
     for (const auto& node : graph->node()) {
       onnx::FunctionProto body;
       const bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
-      if (defaultDomain && !hasLowering(node.op_type()) && functionBody(node, opset, types, body)) {
+      const onnx::OpSchema* schema = nullptr;
+      if (defaultDomain && !hasLowering(node.op_type()) && (schema = functionBody(node, opset, types, body))) {
         const std::string prefix =
             (node.name().empty() ? node.op_type() + "_" + std::to_string(counter) : node.name()) + "/";
-        inlineBody(node, body, prefix, expanded);
+        inlineBody(node, *schema, body, prefix, expanded);
         changed = true;
       } else {
         *expanded.add_node() = node;

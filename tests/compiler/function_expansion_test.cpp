@@ -64,3 +64,27 @@ TEST_CASE("ops with a lowering, or without a function, are left alone") {
   model.mutable_graph()->mutable_node(0)->set_op_type("Relu");
   CHECK_FALSE(expandFunctionOps(model, 13, [](const std::string&) { return false; }));
 }
+
+TEST_CASE("an attribute the node leaves unset takes the function op's schema default") {
+  // MeanVarianceNormalization defaults axes to [0, 2, 3]; its body passes them to ReduceMean.
+  onnx::ModelProto model;
+  model.add_opset_import()->set_version(13);
+  auto* node = model.mutable_graph()->add_node();
+  node->set_op_type("MeanVarianceNormalization");
+  node->add_input("X");
+  node->add_output("Y");
+  REQUIRE(expandFunctionOps(model, 13, [](const std::string& op) { return op != "MeanVarianceNormalization"; }));
+  int reduceMeans = 0;
+  for (const auto& n : model.graph().node()) {
+    if (n.op_type() != "ReduceMean") continue;
+    ++reduceMeans;
+    bool hasAxes = false;
+    for (const auto& attr : n.attribute()) {
+      if (attr.name() != "axes") continue;
+      hasAxes = true;
+      CHECK(std::vector<int64_t>(attr.ints().begin(), attr.ints().end()) == std::vector<int64_t>{0, 2, 3});
+    }
+    CHECK(hasAxes);
+  }
+  CHECK(reduceMeans > 0);
+}
