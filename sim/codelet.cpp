@@ -14,6 +14,7 @@ const CodeletRegistry& CodeletRegistry::instance() {
     CodeletRegistry tables;
     codelets::registerElementwiseCodelets(tables);
     codelets::registerCastCodelets(tables);
+    codelets::registerReductionFamilyCodelets(tables);
     codelets::registerMatMulCodelets(tables);
     codelets::registerLayoutCodelets(tables);
     codelets::registerGatherCodelets(tables);

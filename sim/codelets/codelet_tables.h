@@ -13,6 +13,9 @@ namespace ipusim::codelets {
 void registerElementwiseCodelets(CodeletRegistry& registry);
 // Cast<from,to> for every pair of dtypes (cast_codelets.cpp).
 void registerCastCodelets(CodeletRegistry& registry);
+// Reductions, ArgMax/ArgMin, indexed elementwise (softmax, normalisations, LRN, einsum
+// views), CumSum and TopK (reduction_family_codelets.cpp).
+void registerReductionFamilyCodelets(CodeletRegistry& registry);
 // AmpMatMul, integer MatMul and MatMulInteger, ReducePartials (matmul_codelets.cpp).
 void registerMatMulCodelets(CodeletRegistry& registry);
 // Fill and the run-time-parameter layout ops: Slice, Pad, Trilu, ReverseSequence, Range, Resize (layout_codelets.cpp).
