@@ -145,7 +145,7 @@ void registerGeneratorLowerings(LoweringRegistry& registry) {
   registry.add({"Size", 1, kNewestOpset, all, kConstantMapping, lowerSize});
   registry.add({"ConstantOfShape", 9, kNewestOpset, {DType::Int64}, kConstantMapping, lowerConstantOfShape});
   registry.add({"EyeLike", 9, kNewestOpset, all, kConstantMapping, lowerEyeLike});
-  registry.add({"Range", 11, kNewestOpset, {DType::Float32, DType::Int32, DType::Int64},
+  registry.add({"Range", 11, kNewestOpset, {DType::Float32, DType::Float16, DType::Int32, DType::Int64},
                 "constant bounds: a compile-time constant; run-time bounds: output mapped linearly, Range vertices",
                 lowerRange});
   registry.add({"NonZero", 9, kNewestOpset, all, "constant input only: a compile-time constant", lowerNonZero});
