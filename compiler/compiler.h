@@ -20,6 +20,7 @@ struct ModelOptions {
   std::string precision = "fp32";        // "fp32" or "fp16"
   int64_t maxTensorSize = -1;            // constant-folding limit in bytes; -1: none
   std::string ipuVersion = "ipu21";      // target preset
+  std::string partialsType = "fp32";     // matmul partials for fp16 inputs: "fp32" or "fp16"
 };
 
 Executable compileModel(const ModelOptions& options);

@@ -17,7 +17,8 @@ int compileCommand(const std::vector<std::string>& args) {
   const CommandHelp help{
       "compile",
       "ipusim compile model.onnx -o model.popef [--input-shape X=1,2 ...] [--precision fp32|fp16]\n"
-      "                      [--ipu-version ipu2|ipu21] [--max-tensor-size N] [--json FILE]",
+      "                      [--ipu-version ipu2|ipu21] [--max-tensor-size N] [--partials-type fp32|fp16]\n"
+      "                      [--json FILE]",
       "Compiles one ONNX model for the simulated IPU and writes it as a .popef. Every input\n"
       "shape must be static once the --input-shape overrides are applied."};
   ModelOptions model;
@@ -34,6 +35,8 @@ int compileCommand(const std::vector<std::string>& args) {
        "target: ipu2 (Mk2 GC200) or ipu21 (C600)")
       ("max-tensor-size", po::value(&model.maxTensorSize)->default_value(-1)->value_name("BYTES"),
        "constant-folding limit in bytes; -1: no limit")
+      ("partials-type", po::value(&model.partialsType)->default_value("fp32")->value_name("fp32|fp16"),
+       "partials of fp16 matrix products: fp32 (default, like poplibs) or fp16 (twice the AMP rate)")
       ("json", po::value(&jsonPath)->value_name("FILE"),
        "also write the result as JSON ('-': standard output, instead of the text)");
   po::positional_options_description positional;

@@ -212,6 +212,11 @@ ConstTensor constTensorFromProto(const onnx::TensorProto& proto, const std::stri
 ImportedModel importModel(const ModelOptions& options) {
   ImportedModel m;
   m.path = options.modelPath;
+  if (options.partialsType == "fp16") {
+    m.matMulPartials = DType::Float16;
+  } else if (options.partialsType != "fp32") {
+    throw CompileError(options.modelPath + ": partials type '" + options.partialsType + "' is not fp32 or fp16");
+  }
   m.proto = readModelFile(options.modelPath);
   const std::string& path = options.modelPath;
 

@@ -25,6 +25,7 @@ struct ImportedModel {
   std::vector<std::string> outputs;
   std::map<std::string, TensorInfo> tensors;     // every tensor, all static
   std::map<std::string, ConstTensor> constants;  // initializers
+  DType matMulPartials = DType::Float32;  // ModelOptions::partialsType, for fp16 products
 };
 
 // Throws CompileError naming the file and the fault (missing file, not ONNX, checker or

@@ -33,6 +33,7 @@ class LoweringContext {
   GraphBuilder& builder() { return builder_; }
   const Target& target() const { return builder_.target(); }
   const onnx::NodeProto& node() const { return node_; }
+  const ImportedModel& model() const { return model_; }
   // Node name for compute sets and errors: the ONNX name, or "<OpType>_<index>".
   const std::string& name() const { return name_; }
   // A description for error messages: "Add node 'Add_0' in model.onnx".

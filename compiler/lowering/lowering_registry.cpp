@@ -11,6 +11,7 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerShapeLowerings(r);
     registerConcatLowerings(r);
     registerConstantLowerings(r);
+    registerMatMulLowerings(r);
     registerReductionLowerings(r);
     registerLayoutLowerings(r);
     registerGatherLowerings(r);

@@ -35,6 +35,7 @@ void registerElementwiseLowerings(LoweringRegistry& registry);
 void registerShapeLowerings(LoweringRegistry& registry);
 void registerConcatLowerings(LoweringRegistry& registry);
 void registerConstantLowerings(LoweringRegistry& registry);
+void registerMatMulLowerings(LoweringRegistry& registry);
 void registerReductionLowerings(LoweringRegistry& registry);
 void registerLayoutLowerings(LoweringRegistry& registry);
 void registerGatherLowerings(LoweringRegistry& registry);

@@ -9,7 +9,9 @@
 //     ([n][k] when rhsTransposed); out: regions whose concatenation is groups blocks of
 //     [m][n] partials (the output's rows when the product is the output), overwritten.
 //   MatMul<T>               [lhs, rhs, out]; scalars [rows, k, n, rhsTransposed]
-//   MatMulInteger<a,b>      [lhs, rhs, out int32]; scalars [rows, k, n, rhsTransposed, aZero, bZero]
+//   MatMulInteger<a,b>      [lhs, rhs, out int32, aZero, bZero]; scalars [rows, k, n, rhsTransposed,
+//                           aZero, bZero]: a non-empty zero-point field (one element, a run-time
+//                           zero point) overrides its scalar
 //   ReducePartials<p,o>     [out (regions), partials (one region per partial, each as long as
 //                           out), bias (regions as long as out, or none)]; scalars [alpha, beta]
 //     out = alpha * sum(partials) + beta * bias, alpha and beta as double bit patterns.
@@ -201,11 +203,17 @@ void integerMatMulKernel(const VertexData& data, std::string_view codelet, size_
                             std::string(scalarCount == 6 ? ", aZero, bZero]" : "]") + ", all sizes positive");
   }
   const bool rhsTransposed = data.scalars[3] != 0;
-  const Acc aZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[4]) : Acc{0};
-  const Acc bZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[5]) : Acc{0};
+  Acc aZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[4]) : Acc{0};
+  Acc bZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[5]) : Acc{0};
+  if (data.fields.size() == 5) {
+    if (!data.fields[3].empty()) aZero = static_cast<Acc>(Element<A>::load(singleRegion(data, 3, Element<A>::bytes, codelet, "aZero").data()));
+    if (!data.fields[4].empty()) bZero = static_cast<Acc>(Element<B>::load(singleRegion(data, 4, Element<B>::bytes, codelet, "bZero").data()));
+  }
   const std::span<uint8_t> lhs = singleRegion(data, 0, rows * k * Element<A>::bytes, codelet, "lhs");
   const std::span<uint8_t> rhs = singleRegion(data, 1, k * n * Element<B>::bytes, codelet, "rhs");
-  if (data.fields.size() != 3) fieldError(codelet, "needs fields [lhs, rhs, out]");
+  if (data.fields.size() != 3 && !(scalarCount == 6 && data.fields.size() == 5)) {
+    fieldError(codelet, "needs fields [lhs, rhs, out]" + std::string(scalarCount == 6 ? " and optionally [aZero, bZero]" : ""));
+  }
   uint64_t outTotal = 0;
   for (const auto& region : data.fields[2]) outTotal += region.size();
   if (outTotal != rows * n * Element<Out>::bytes) fieldError(codelet, "field 'out' does not hold rows x n elements");

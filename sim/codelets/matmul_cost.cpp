@@ -61,21 +61,23 @@ constexpr std::array<VectorMacCost, 5> kVectorMacCosts{{
 constexpr uint64_t kVectorMatMulVertexCycles = 5;
 constexpr uint64_t kVectorMatMulOutputCycles = 4;
 
-// poplibs' getReduceCycleEstimate (the multi-input supervisor path): per worker, 32 cycles
-// plus, per loop over an accumulator vector, (load cycles + 1) per partial and an outer-loop
-// overhead by partials and output type.
-constexpr uint64_t kReduceWorkerCycles = 32;
+// poplibs' getReduceCycleEstimate, single-input path (the lowering lays each tile's
+// partials out at a fixed stride, as poplibs' single-input ReduceAdd reads them): per worker,
+// 20 cycles plus, per loop over an accumulator vector, its load cycles for each partial after
+// the first (the first initialises the accumulators), and an outer-loop overhead by partials
+// and output type.
+constexpr uint64_t kReduceWorkerCycles = 20;
 struct ReduceCost {
   DType partials;
   DType output;
   uint32_t loopOverhead;
 };
-constexpr std::array<ReduceCost, 4> kReduceCosts{{{DType::Float32, DType::Float32, 7},
-                                                  {DType::Float32, DType::Float16, 6},
-                                                  {DType::Float16, DType::Float32, 9},
-                                                  {DType::Float16, DType::Float16, 8}}};
+constexpr std::array<ReduceCost, 4> kReduceCosts{{{DType::Float32, DType::Float32, 8},
+                                                  {DType::Float32, DType::Float16, 7},
+                                                  {DType::Float16, DType::Float32, 10},
+                                                  {DType::Float16, DType::Float16, 9}}};
 // Integer partials add one element per loop at the elementwise Add figure (int32 7,
-// int64 11); their loop overhead is taken as float's 7 (assumption).
+// int64 11); their loop overhead is taken as fp32's 7 (assumption).
 constexpr uint64_t kIntegerReduceLoopOverhead = 7;
 
 }  // namespace
@@ -125,7 +127,8 @@ uint64_t vectorMatMulWorkerCycles(DType input, DType /*accumulator*/, uint64_t r
 
 uint64_t reducePartialsWorkerCycles(const Target& target, DType partials, DType output, uint64_t elements,
                                     uint64_t partialCount, bool bias, bool scaled) {
-  const uint64_t inputs = partialCount + (bias ? 1 : 0);
+  // The first partial initialises the accumulators; the others and a bias are added.
+  const uint64_t inputs = (partialCount > 0 ? partialCount - 1 : 0) + (bias ? 1 : 0);
   uint64_t accumulatorWidth = 1;
   uint64_t cyclesPerInput = 0;
   uint64_t loopOverhead = kIntegerReduceLoopOverhead;
@@ -140,7 +143,7 @@ uint64_t reducePartialsWorkerCycles(const Target& target, DType partials, DType 
     // poplibs: accumulators of 4 floats or 8 halves, loaded one 64-bit word per cycle.
     const uint64_t lanes = partials == DType::Float32 ? target.vectorFp32Lanes : target.vectorFp16Lanes;
     accumulatorWidth = 2 * lanes;
-    cyclesPerInput = accumulatorWidth / std::min(accumulatorWidth, lanes) + 1;
+    cyclesPerInput = accumulatorWidth / std::min(accumulatorWidth, lanes);
     loopOverhead = it->loopOverhead;
   } else {
     cyclesPerInput = partials == DType::Int64 ? 11 : 7;

@@ -1,0 +1,400 @@
+#include "compiler/lowering/matmul_lowering.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "compiler/compiler.h"
+#include "sim/codelet.h"
+#include "sim/codelets/matmul_cost.h"
+
+namespace ipusim {
+
+namespace {
+
+struct Range {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  uint64_t size() const { return end - begin; }
+};
+
+Range blockRange(uint64_t part, uint64_t block, uint64_t size) {
+  return {part * block, std::min(size, (part + 1) * block)};
+}
+
+// One tile's share of the product.
+struct TileBlock {
+  uint32_t tile = 0;
+  uint64_t gPart = 0, mPart = 0, nPart = 0, kPart = 0;
+  Range g, m, n, k;
+  uint64_t outElements() const { return g.size() * m.size() * n.size(); }
+};
+
+std::vector<TileBlock> tileBlocks(const MatMulPlan& plan) {
+  const MatMulProblem& p = plan.problem;
+  std::vector<TileBlock> blocks;
+  blocks.reserve(plan.tiles());
+  for (uint64_t gp = 0; gp < plan.groupParts; ++gp)
+    for (uint64_t mp = 0; mp < plan.mParts; ++mp)
+      for (uint64_t np = 0; np < plan.nParts; ++np)
+        for (uint64_t kp = 0; kp < plan.kParts; ++kp) {
+          TileBlock b;
+          b.tile = plan.tileOf(gp, mp, np, kp);
+          b.gPart = gp;
+          b.mPart = mp;
+          b.nPart = np;
+          b.kPart = kp;
+          b.g = blockRange(gp, plan.groupBlock, p.groups);
+          b.m = blockRange(mp, plan.mBlock, p.m);
+          b.n = blockRange(np, plan.nBlock, p.n);
+          b.k = blockRange(kp, plan.kBlock, p.k);
+          blocks.push_back(b);
+        }
+  return blocks;
+}
+
+// Calls f(run source element, run length) for the block [groups][rows][cols] of `view` in
+// its tile layout ([rows][cols], or [cols][rows] when transposed), merging contiguous runs.
+template <class F>
+void forEachOperandRun(const MatMulOperandView& view, Range groups, Range rows, Range cols, bool transposed, F f) {
+  for (uint64_t g = groups.begin; g < groups.end; ++g) {
+    const uint64_t base = view.groupOffset.at(g);
+    const Range outer = transposed ? cols : rows;
+    const Range inner = transposed ? rows : cols;
+    const uint64_t outerStride = transposed ? view.colStride : view.rowStride;
+    const uint64_t innerStride = transposed ? view.rowStride : view.colStride;
+    for (uint64_t o = outer.begin; o < outer.end; ++o) {
+      const uint64_t first = base + o * outerStride + inner.begin * innerStride;
+      if (innerStride == 1) {
+        f(first, inner.size());
+      } else {
+        for (uint64_t i = 0; i < inner.size(); ++i) f(first + i * innerStride, 1);
+      }
+    }
+  }
+}
+
+// Calls f(output element, length, offset in the block) for each row segment of elements
+// [first, end) of a block, in block-row-major order ([g][m][n]).
+template <class F>
+void forEachOutputSegment(const TileBlock& block, uint64_t m, uint64_t n, uint64_t first, uint64_t end, F f) {
+  const uint64_t nb = block.n.size(), mb = block.m.size();
+  for (uint64_t e = first; e < end;) {
+    const uint64_t row = e / nb, col = e % nb;
+    const uint64_t length = std::min(nb - col, end - e);
+    const uint64_t g = block.g.begin + row / mb, r = block.m.begin + row % mb;
+    f((g * m + r) * n + block.n.begin + col, length, e);
+    e += length;
+  }
+}
+
+// Sorted, merged spans of a variable whose pieces were collected in any order.
+std::vector<TileSpan> sortedMapping(std::vector<TileSpan> spans) {
+  std::sort(spans.begin(), spans.end(), [](const TileSpan& a, const TileSpan& b) { return a.first < b.first; });
+  std::vector<TileSpan> merged;
+  for (const TileSpan& span : spans) {
+    if (!merged.empty() && merged.back().tile == span.tile && merged.back().first + merged.back().count == span.first) {
+      merged.back().count += span.count;
+    } else {
+      merged.push_back(span);
+    }
+  }
+  return merged;
+}
+
+// A per-tile buffer variable: one contiguous span per tile, in the order of `sizes`.
+struct TileBuffer {
+  std::vector<TileSpan> mapping;
+  std::vector<uint64_t> base;  // first element of each entry
+  uint64_t total = 0;
+};
+
+TileBuffer tileBuffer(const std::vector<TileBlock>& blocks, const std::vector<uint64_t>& sizes) {
+  TileBuffer buffer;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    buffer.base.push_back(buffer.total);
+    if (sizes[i] > 0) buffer.mapping.push_back({blocks[i].tile, buffer.total, sizes[i]});
+    buffer.total += sizes[i];
+  }
+  return buffer;
+}
+
+// An operand's blocks on their tiles: a constant laid out at compile time, or a variable
+// filled by copies in `exchange`.
+uint32_t placeOperand(GraphBuilder& b, const std::string& name, const MatMulOperandView& view,
+                      const std::vector<TileBlock>& blocks, bool isLhs, bool transposed, uint32_t exchange,
+                      std::vector<uint64_t>& base) {
+  std::vector<uint64_t> sizes;
+  for (const TileBlock& block : blocks) {
+    sizes.push_back(block.g.size() * block.k.size() * (isLhs ? block.m.size() : block.n.size()));
+  }
+  TileBuffer buffer = tileBuffer(blocks, sizes);
+  base = buffer.base;
+  const Shape shape{static_cast<int64_t>(buffer.total)};
+  if (view.constant != nullptr) {
+    const size_t bytes = dtypeSize(view.dtype);
+    ConstTensor value{view.dtype, shape, {}};
+    value.bytes.resize(buffer.total * bytes);
+    uint8_t* out = value.bytes.data();
+    for (const TileBlock& block : blocks) {
+      forEachOperandRun(view, block.g, isLhs ? block.m : block.k, isLhs ? block.k : block.n, transposed,
+                        [&](uint64_t first, uint64_t length) {
+                          std::memcpy(out, view.constant->bytes.data() + first * bytes, length * bytes);
+                          out += length * bytes;
+                        });
+    }
+    return b.addConstant(name, value, std::move(buffer.mapping));
+  }
+  const uint32_t var = b.addVariable(name, view.dtype, shape, std::move(buffer.mapping));
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    uint64_t dst = base[i];
+    const TileBlock& block = blocks[i];
+    forEachOperandRun(view, block.g, isLhs ? block.m : block.k, isLhs ? block.k : block.n, transposed,
+                      [&](uint64_t first, uint64_t length) {
+                        b.addCopy(exchange, {view.var, first, length}, var, dst);
+                        dst += length;
+                      });
+  }
+  return var;
+}
+
+}  // namespace
+
+uint64_t mostElementsOnATile(const VariableDesc& var) {
+  std::vector<std::pair<uint32_t, uint64_t>> perTile;
+  for (const TileSpan& span : var.mapping) perTile.emplace_back(span.tile, span.count);
+  std::sort(perTile.begin(), perTile.end());
+  uint64_t most = 0, current = 0;
+  for (size_t i = 0; i < perTile.size(); ++i) {
+    current = (i > 0 && perTile[i].first == perTile[i - 1].first) ? current + perTile[i].second : perTile[i].second;
+    most = std::max(most, current);
+  }
+  return most;
+}
+
+uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmission& e) {
+  const MatMulProblem& p = plan.problem;
+  if (!CodeletRegistry::instance().find(e.productCodelet)) {
+    throw CompileError("internal: no codelet " + e.productCodelet);
+  }
+  const std::vector<TileBlock> blocks = tileBlocks(plan);
+  const bool amp = p.unit == MatMulUnit::Amp;
+  // Blocks are stored in the order the source is contiguous in, so that each row of a block
+  // is one copy; the AMP reads either order of lhs, worker code only [m][k].
+  const bool lhsTransposed = amp && e.lhs.constant == nullptr && e.lhs.colStride != 1 && e.lhs.rowStride == 1;
+  const bool rhsTransposed = e.rhs.constant == nullptr && e.rhs.colStride != 1 && e.rhs.rowStride == 1;
+
+  // 1. Operands.
+  const uint32_t exchangeIn = b.addExchange(e.name + "/operands");
+  std::vector<uint64_t> lhsBase, rhsBase;
+  const uint32_t lhsVar = placeOperand(b, e.name + "/lhs", e.lhs, blocks, true, lhsTransposed, exchangeIn, lhsBase);
+  const uint32_t rhsVar = placeOperand(b, e.name + "/rhs", e.rhs, blocks, false, rhsTransposed, exchangeIn, rhsBase);
+
+  // Single elements every product tile needs (run-time zero points): one copy per tile.
+  std::vector<std::optional<Slice>> broadcastFields;
+  for (size_t f = 0; f < e.productBroadcastFields.size(); ++f) {
+    const std::optional<Slice>& source = e.productBroadcastFields[f];
+    if (!source) {
+      broadcastFields.push_back(std::nullopt);
+      continue;
+    }
+    std::vector<TileSpan> mapping;
+    for (size_t i = 0; i < blocks.size(); ++i) mapping.push_back({blocks[i].tile, i, 1});
+    const uint32_t var = b.addVariable(e.name + "/broadcast" + std::to_string(f), b.variable(source->var).dtype,
+                                       {static_cast<int64_t>(blocks.size())}, std::move(mapping));
+    for (size_t i = 0; i < blocks.size(); ++i) b.addCopy(exchangeIn, {source->var, source->first, 1}, var, i);
+    broadcastFields.push_back(Slice{var, 0, 1});
+  }
+  auto broadcastSlices = [&](size_t i) {
+    std::vector<std::vector<Slice>> fields;
+    for (const auto& field : broadcastFields) {
+      fields.push_back(field ? std::vector<Slice>{{field->var, i, 1}} : std::vector<Slice>{});
+    }
+    return fields;
+  };
+
+  // 2. Block products, into the output itself or into per-tile partials.
+  const bool direct = plan.directOutput();
+  uint32_t outVar = 0;
+  uint32_t partialsVar = 0;
+  std::vector<uint64_t> partialsBase;
+  if (direct) {
+    std::vector<TileSpan> spans;
+    for (const TileBlock& block : blocks) {
+      forEachOutputSegment(block, p.m, p.n, 0, block.outElements(), [&](uint64_t first, uint64_t length, uint64_t) {
+        spans.push_back({block.tile, first, length});
+      });
+    }
+    outVar = b.addVariable(e.outputName, p.outputType, e.outputShape, sortedMapping(std::move(spans)));
+  } else {
+    std::vector<uint64_t> sizes;
+    for (const TileBlock& block : blocks) sizes.push_back(block.outElements());
+    TileBuffer buffer = tileBuffer(blocks, sizes);
+    partialsBase = buffer.base;
+    partialsVar = b.addVariable(e.name + "/partials", p.partialsType, {static_cast<int64_t>(buffer.total)},
+                                std::move(buffer.mapping));
+  }
+  // The output slices of block elements [first, end), or the partials slice.
+  auto productOut = [&](size_t i, uint64_t first, uint64_t end) {
+    std::vector<Slice> slices;
+    if (direct) {
+      forEachOutputSegment(blocks[i], p.m, p.n, first, end, [&](uint64_t element, uint64_t length, uint64_t) {
+        slices.push_back({outVar, element, length});
+      });
+    } else {
+      slices.push_back({partialsVar, partialsBase[i] + first, end - first});
+    }
+    return slices;
+  };
+
+  const uint32_t product = b.addComputeSet(e.name + "/product");
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const TileBlock& block = blocks[i];
+    const uint64_t gb = block.g.size(), mb = block.m.size(), kb = block.k.size(), nb = block.n.size();
+    if (amp) {
+      std::vector<int64_t> scalars{static_cast<int64_t>(gb), static_cast<int64_t>(mb), static_cast<int64_t>(kb),
+                                   static_cast<int64_t>(nb), lhsTransposed ? 1 : 0, rhsTransposed ? 1 : 0};
+      b.addVertex(product, e.productCodelet, block.tile,
+                  {{{lhsVar, lhsBase[i], gb * mb * kb}}, {{rhsVar, rhsBase[i], gb * kb * nb}},
+                   productOut(i, 0, block.outElements())},
+                  std::move(scalars));
+      continue;
+    }
+    for (uint64_t g = 0; g < gb; ++g) {
+      uint64_t row = 0;
+      for (uint64_t rows : vectorRowChunks(gb, mb, b.target())) {
+        std::vector<int64_t> scalars{static_cast<int64_t>(rows), static_cast<int64_t>(kb), static_cast<int64_t>(nb),
+                                     rhsTransposed ? 1 : 0};
+        scalars.insert(scalars.end(), e.productExtraScalars.begin(), e.productExtraScalars.end());
+        const uint64_t firstRow = g * mb + row;
+        std::vector<std::vector<Slice>> fields{{{lhsVar, lhsBase[i] + firstRow * kb, rows * kb}},
+                                               {{rhsVar, rhsBase[i] + g * kb * nb, kb * nb}},
+                                               productOut(i, firstRow * nb, (firstRow + rows) * nb)};
+        for (auto& field : broadcastSlices(i)) fields.push_back(std::move(field));
+        b.addVertex(product, e.productCodelet, block.tile, std::move(fields), std::move(scalars));
+        row += rows;
+      }
+    }
+  }
+  b.exchange(exchangeIn);
+  b.execute(product);
+  if (direct) return outVar;
+
+  // 3. Each output block is cut into kParts pieces; piece l is reduced on the block's tile l,
+  // which receives the other tiles' partials of it (and its bias elements).
+  struct Piece {
+    size_t reducer = 0;  // index into blocks
+    uint64_t first = 0, end = 0;
+    uint64_t size() const { return end - first; }
+  };
+  std::vector<Piece> pieces;
+  std::vector<uint64_t> receiveSizes(blocks.size(), 0), biasSizes(blocks.size(), 0);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const TileBlock& block = blocks[i];
+    const uint64_t piece = plan.reducePiece(block.outElements());
+    const uint64_t first = std::min(block.outElements(), block.kPart * piece);
+    const uint64_t end = std::min(block.outElements(), first + piece);
+    if (first == end) continue;
+    pieces.push_back({i, first, end});
+    receiveSizes[i] = (plan.kParts - 1) * (end - first);
+    biasSizes[i] = e.epilogue.bias ? end - first : 0;
+  }
+  std::vector<TileSpan> outSpans;
+  for (const Piece& piece : pieces) {
+    forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end,
+                         [&](uint64_t element, uint64_t length, uint64_t) {
+                           outSpans.push_back({blocks[piece.reducer].tile, element, length});
+                         });
+  }
+  outVar = b.addVariable(e.outputName, p.outputType, e.outputShape, sortedMapping(std::move(outSpans)));
+  TileBuffer receive = tileBuffer(blocks, receiveSizes);
+  const uint32_t receiveVar =
+      receive.total == 0 ? 0
+                         : b.addVariable(e.name + "/received", p.partialsType, {static_cast<int64_t>(receive.total)},
+                                         receive.mapping);
+  const uint32_t exchangeReduce = b.addExchange(e.name + "/reduce");
+  for (const Piece& piece : pieces) {
+    const TileBlock& reducer = blocks[piece.reducer];
+    const size_t groupFirst = piece.reducer - reducer.kPart;  // the block's tile for k part 0
+    uint64_t slot = 0;
+    for (uint64_t l = 0; l < plan.kParts; ++l) {
+      if (l == reducer.kPart) continue;
+      b.addCopy(exchangeReduce, {partialsVar, partialsBase[groupFirst + l] + piece.first, piece.size()}, receiveVar,
+                receive.base[piece.reducer] + slot * piece.size());
+      ++slot;
+    }
+  }
+
+  // The bias in the layout of the pieces.
+  uint32_t biasVar = 0;
+  std::vector<uint64_t> biasBase;
+  if (e.epilogue.bias) {
+    const MatMulOperandView& view = *e.epilogue.bias;
+    TileBuffer buffer = tileBuffer(blocks, biasSizes);
+    biasBase = buffer.base;
+    const Shape shape{static_cast<int64_t>(buffer.total)};
+    // Element of the bias source for output element (g, r, c).
+    auto sourceOf = [&](uint64_t element) {
+      const uint64_t c = element % p.n, r = (element / p.n) % p.m, g = element / (p.n * p.m);
+      return view.groupOffset.at(g) + r * view.rowStride + c * view.colStride;
+    };
+    if (view.constant != nullptr) {
+      const size_t bytes = dtypeSize(view.dtype);
+      ConstTensor value{view.dtype, shape, std::vector<uint8_t>(buffer.total * bytes)};
+      for (const Piece& piece : pieces) {
+        uint8_t* out = value.bytes.data() + biasBase[piece.reducer] * bytes;
+        forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end,
+                             [&](uint64_t element, uint64_t length, uint64_t) {
+                               for (uint64_t j = 0; j < length; ++j, out += bytes) {
+                                 std::memcpy(out, view.constant->bytes.data() + sourceOf(element + j) * bytes, bytes);
+                               }
+                             });
+      }
+      biasVar = b.addConstant(e.name + "/bias", value, std::move(buffer.mapping));
+    } else {
+      biasVar = b.addVariable(e.name + "/bias", view.dtype, shape, std::move(buffer.mapping));
+      for (const Piece& piece : pieces) {
+        uint64_t dst = biasBase[piece.reducer];
+        forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end,
+                             [&](uint64_t element, uint64_t length, uint64_t) {
+                               if (view.colStride == 1) {
+                                 b.addCopy(exchangeReduce, {view.var, sourceOf(element), length}, biasVar, dst);
+                               } else {
+                                 for (uint64_t j = 0; j < length; ++j) {
+                                   b.addCopy(exchangeReduce, {view.var, sourceOf(element + j), 1}, biasVar, dst + j);
+                                 }
+                               }
+                               dst += length;
+                             });
+      }
+    }
+  }
+
+  // 4. Sums, scaling, bias, conversion: worker vertices over chunks of each piece.
+  const std::string reduceCodelet = reducePartialsCodeletName(p.partialsType, p.outputType);
+  if (!CodeletRegistry::instance().find(reduceCodelet)) throw CompileError("internal: no codelet " + reduceCodelet);
+  const std::vector<int64_t> reduceScalars{scalarFromDouble(e.epilogue.alpha), scalarFromDouble(e.epilogue.beta)};
+  const uint32_t reduce = b.addComputeSet(e.name + "/reduce");
+  for (const Piece& piece : pieces) {
+    const TileBlock& reducer = blocks[piece.reducer];
+    uint64_t offset = 0;
+    for (uint64_t chunk : reduceChunks(piece.size(), p.partialsType, b.target())) {
+      std::vector<Slice> out;
+      forEachOutputSegment(reducer, p.m, p.n, piece.first + offset, piece.first + offset + chunk,
+                           [&](uint64_t element, uint64_t length, uint64_t) { out.push_back({outVar, element, length}); });
+      std::vector<Slice> partials{{partialsVar, partialsBase[piece.reducer] + piece.first + offset, chunk}};
+      for (uint64_t slot = 0; slot + 1 < plan.kParts; ++slot) {
+        partials.push_back({receiveVar, receive.base[piece.reducer] + slot * piece.size() + offset, chunk});
+      }
+      std::vector<Slice> bias;
+      if (e.epilogue.bias) bias.push_back({biasVar, biasBase[piece.reducer] + offset, chunk});
+      b.addVertex(reduce, reduceCodelet, reducer.tile, {std::move(out), std::move(partials), std::move(bias)},
+                  reduceScalars);
+      offset += chunk;
+    }
+  }
+  b.exchange(exchangeReduce);
+  b.execute(reduce);
+  return outVar;
+}
+
+}  // namespace ipusim

@@ -1,0 +1,58 @@
+// Emits a planned matrix product (compiler/planning/matmul_planner.h) into a GraphBuilder:
+// per-tile operand blocks (constants laid out at compile time, run-time operands gathered
+// by one exchange), one AMP vertex (or worker vertices for integers) per tile, then the
+// partials exchanged to reducer tiles and summed with Gemm's epilogue. Shared by MatMul,
+// Gemm and MatMulInteger; a convolution can lower through it by describing its operands
+// as views (docs/matmul-planner.md, "Reuse").
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/const_tensor.h"
+#include "compiler/lowering/graph_builder.h"
+#include "compiler/planning/matmul_planner.h"
+
+namespace ipusim {
+
+// A logical [groups][rows][cols] view of a variable (or a compile-time constant): element
+// (g, r, c) is element groupOffset[g] + r * rowStride + c * colStride. Strides may be 0
+// (broadcast).
+struct MatMulOperandView {
+  DType dtype = DType::Float32;
+  uint32_t var = 0;                       // the run-time source, when constant is null
+  const ConstTensor* constant = nullptr;  // the compile-time source
+  std::vector<uint64_t> groupOffset;      // one per group of the product
+  uint64_t rowStride = 0;
+  uint64_t colStride = 0;
+};
+
+struct MatMulEpilogue {
+  double alpha = 1.0;
+  double beta = 1.0;
+  std::optional<MatMulOperandView> bias;  // [groups][m][n] view, in the output type
+};
+
+struct MatMulEmission {
+  std::string name;          // prefix of compute sets, exchanges and temporaries
+  std::string outputName;    // the output variable
+  Shape outputShape;         // groups * m * n elements, row-major [g][m][n]
+  MatMulOperandView lhs;     // [groups][m][k]
+  MatMulOperandView rhs;     // [groups][k][n]
+  MatMulEpilogue epilogue;
+  std::string productCodelet;                  // AmpMatMul<...>, MatMul<...>, MatMulInteger<...>
+  std::vector<int64_t> productExtraScalars;    // MatMulInteger's zero points
+  // Extra fields of every product vertex, each one element of a variable brought to every
+  // product tile by the operand exchange (MatMulInteger's run-time zero points). An absent
+  // entry (nullopt) is an empty field.
+  std::vector<std::optional<Slice>> productBroadcastFields;
+};
+
+// The most elements any one tile holds of `var` (a sender's load, for the planner).
+uint64_t mostElementsOnATile(const VariableDesc& var);
+
+// Emits the product; returns the output variable.
+uint32_t emitMatMul(GraphBuilder& builder, const MatMulPlan& plan, const MatMulEmission& emission);
+
+}  // namespace ipusim

@@ -1,0 +1,233 @@
+#include "compiler/planning/matmul_planner.h"
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+
+#include "compiler/compiler.h"
+#include "compiler/lowering/tile_mapping.h"
+#include "sim/codelets/matmul_cost.h"
+#include "sim/engine_plan.h"
+
+namespace ipusim {
+
+namespace {
+
+uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t roundUp(uint64_t a, uint64_t grain) { return ceilDiv(a, grain) * grain; }
+
+// The busiest tile of a linear mapping of `elements`: what one sender holds.
+uint64_t linearElementsPerTile(uint64_t elements, DType dtype, const Target& target) {
+  const auto spans = linearMapping(elements, dtype, target);
+  uint64_t most = 0;
+  for (const TileSpan& span : spans) most = std::max(most, span.count);
+  return most;
+}
+
+// Cycles of one exchange superstep whose busiest tile sends `sent` and receives `received`
+// bytes, and its sync (the engine's formula, docs/cost-model.md section 2).
+uint64_t exchangeCycles(const Target& target, uint64_t sent, uint64_t received) {
+  const uint64_t busiest = std::max(sent, received);
+  return target.exchangeFixedCycles + ceilDiv(busiest, target.exchangeBytesPerCycle) + target.syncCycles;
+}
+
+// Distinct block sizes for a dimension of `size`: ceil(size / p) for every part count p,
+// rounded up to `grain` (and at most `size`), largest first.
+std::vector<uint64_t> candidateBlocks(uint64_t size, uint64_t grain) {
+  std::vector<uint64_t> blocks;
+  for (uint64_t parts = 1; parts <= size;) {
+    const uint64_t block = ceilDiv(size, parts);
+    blocks.push_back(std::min(size, roundUp(block, grain)));
+    if (block == 1) break;
+    parts = ceilDiv(size, block - 1);  // the next part count with a smaller block
+  }
+  std::sort(blocks.begin(), blocks.end(), std::greater<>());
+  blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+  return blocks;
+}
+
+}  // namespace
+
+bool MatMulPlan::directOutput() const {
+  return kParts == 1 && problem.partialsType == problem.outputType && !problem.hasBias && !problem.scaled;
+}
+
+std::string MatMulPlan::describe() const {
+  std::ostringstream out;
+  out << "groups " << groupParts << "x" << groupBlock << ", m " << mParts << "x" << mBlock << ", n " << nParts
+      << "x" << nBlock << ", k " << kParts << "x" << kBlock << " on " << tiles() << " tiles";
+  return out.str();
+}
+
+std::vector<uint64_t> reduceChunks(uint64_t pieceElements, DType partialsType, const Target& target) {
+  std::vector<uint64_t> chunks;
+  for (const TileSpan& chunk : splitForWorkers({0, 0, pieceElements}, partialsType, target)) {
+    chunks.push_back(chunk.count);
+  }
+  return chunks;
+}
+
+std::vector<uint64_t> vectorRowChunks(uint64_t groups, uint64_t rows, const Target& target) {
+  const uint64_t workers = std::max<uint64_t>(1, target.workerContexts);
+  const uint64_t chunksPerGroup = std::clamp<uint64_t>(ceilDiv(workers, std::max<uint64_t>(1, groups)), 1,
+                                                        std::max<uint64_t>(1, rows));
+  const uint64_t rowsPerChunk = ceilDiv(rows, chunksPerGroup);
+  std::vector<uint64_t> chunks;
+  for (uint64_t first = 0; first < rows; first += rowsPerChunk) chunks.push_back(std::min(rowsPerChunk, rows - first));
+  return chunks;
+}
+
+MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& target, uint64_t groupBlock,
+                               uint64_t mBlock, uint64_t nBlock, uint64_t kBlock) {
+  MatMulPlan plan;
+  plan.problem = problem;
+  plan.groupBlock = groupBlock;
+  plan.mBlock = mBlock;
+  plan.nBlock = nBlock;
+  plan.kBlock = kBlock;
+  plan.groupParts = ceilDiv(problem.groups, groupBlock);
+  plan.mParts = ceilDiv(problem.m, mBlock);
+  plan.nParts = ceilDiv(problem.n, nBlock);
+  plan.kParts = ceilDiv(problem.k, kBlock);
+  const MatMulProblem& p = problem;
+  const uint64_t lhsBytes = dtypeSize(p.lhsType), rhsBytes = dtypeSize(p.rhsType);
+  const uint64_t partialBytes = dtypeSize(p.partialsType), outBytes = dtypeSize(p.outputType);
+
+  // Memory of the busiest tile (a full block).
+  const uint64_t lhsBlock = groupBlock * mBlock * kBlock * lhsBytes;
+  const uint64_t rhsBlock = groupBlock * kBlock * nBlock * rhsBytes;
+  const uint64_t outBlockElements = groupBlock * mBlock * nBlock;
+  const uint64_t piece = plan.reducePiece(outBlockElements);
+  plan.bytesPerTile = lhsBlock + rhsBlock;
+  if (plan.directOutput()) {
+    plan.bytesPerTile += outBlockElements * outBytes;
+  } else {
+    plan.bytesPerTile += outBlockElements * partialBytes + (plan.kParts - 1) * piece * partialBytes +
+                         piece * outBytes + (p.hasBias ? piece * outBytes : 0);
+  }
+
+  // 1. Operands to the tiles that multiply them. Every lhs element goes to the nParts tiles
+  // of its row block (and to each group block that shares it); likewise rhs over mParts.
+  const uint64_t received = (p.lhsConstant ? 0 : lhsBlock) + (p.rhsConstant ? 0 : rhsBlock);
+  if (received > 0) {
+    const auto groupFan = [&](uint64_t operandGroups) {
+      return std::min(plan.groupParts, ceilDiv(p.groups, std::max<uint64_t>(1, operandGroups)));
+    };
+    const uint64_t lhsSource = p.lhsSourceElementsPerTile != 0
+                                   ? p.lhsSourceElementsPerTile
+                                   : linearElementsPerTile(p.lhsGroups * p.m * p.k, p.lhsType, target);
+    const uint64_t rhsSource = p.rhsSourceElementsPerTile != 0
+                                   ? p.rhsSourceElementsPerTile
+                                   : linearElementsPerTile(p.rhsGroups * p.k * p.n, p.rhsType, target);
+    const uint64_t sent = (p.lhsConstant ? 0 : lhsSource * lhsBytes * plan.nParts * groupFan(p.lhsGroups)) +
+                          (p.rhsConstant ? 0 : rhsSource * rhsBytes * plan.mParts * groupFan(p.rhsGroups));
+    plan.cost.exchangeIn = exchangeCycles(target, sent, received);
+  }
+
+  // 2. Block products.
+  if (p.unit == MatMulUnit::Amp) {
+    const uint64_t amp = ampMatMulCycles(target, p.lhsType, p.partialsType, groupBlock, mBlock, kBlock, nBlock);
+    plan.cost.compute = tileComputeCycles(target, {}, amp, 1) + target.syncCycles;
+  } else {
+    std::vector<uint64_t> workerCycles;
+    for (uint64_t g = 0; g < groupBlock; ++g) {
+      for (uint64_t rows : vectorRowChunks(groupBlock, mBlock, target)) {
+        workerCycles.push_back(vectorMatMulWorkerCycles(p.lhsType, p.partialsType, rows, kBlock, nBlock));
+      }
+    }
+    plan.cost.compute = tileComputeCycles(target, workerCycles, 0, workerCycles.size()) + target.syncCycles;
+  }
+
+  // 3 and 4. Partials to reducers, then the sums.
+  if (!plan.directOutput()) {
+    const bool biasMoves = p.hasBias && !p.biasConstant;
+    const uint64_t partialsMoved = (plan.kParts - 1) * piece * partialBytes;
+    if (partialsMoved > 0 || biasMoves) {
+      uint64_t biasSent = 0;
+      if (biasMoves) {
+        const uint64_t source = p.biasSourceElementsPerTile != 0
+                                    ? p.biasSourceElementsPerTile
+                                    : linearElementsPerTile(p.biasElements, p.outputType, target);
+        const uint64_t fan = std::min<uint64_t>(
+            plan.tiles(), ceilDiv(p.groups * p.m * p.n, std::max<uint64_t>(1, p.biasElements)));
+        biasSent = source * outBytes * fan;
+      }
+      plan.cost.exchangeReduce =
+          exchangeCycles(target, partialsMoved + biasSent, partialsMoved + (biasMoves ? piece * outBytes : 0));
+    }
+    std::vector<uint64_t> workerCycles;
+    for (uint64_t chunk : reduceChunks(piece, p.partialsType, target)) {
+      workerCycles.push_back(reducePartialsWorkerCycles(target, p.partialsType, p.outputType, chunk, plan.kParts,
+                                                        p.hasBias, p.scaled));
+    }
+    plan.cost.reduce = tileComputeCycles(target, workerCycles, 0, workerCycles.size()) + target.syncCycles;
+  }
+  return plan;
+}
+
+MatMulPlan planMatMul(const MatMulProblem& problem, const Target& target, const MatMulOptions& options) {
+  if (problem.groups == 0 || problem.m == 0 || problem.k == 0 || problem.n == 0) {
+    throw CompileError("internal: planMatMul needs a non-empty product");
+  }
+  MatMulProblem p = problem;
+  // Work out the senders' load once rather than per candidate.
+  if (!p.lhsConstant && p.lhsSourceElementsPerTile == 0) {
+    p.lhsSourceElementsPerTile = linearElementsPerTile(p.lhsGroups * p.m * p.k, p.lhsType, target);
+  }
+  if (!p.rhsConstant && p.rhsSourceElementsPerTile == 0) {
+    p.rhsSourceElementsPerTile = linearElementsPerTile(p.rhsGroups * p.k * p.n, p.rhsType, target);
+  }
+  if (p.hasBias && !p.biasConstant && p.biasSourceElementsPerTile == 0) {
+    p.biasSourceElementsPerTile = linearElementsPerTile(p.biasElements, p.outputType, target);
+  }
+
+  // Blocks of k and n in whole AMP passes, so that no pass is partly empty.
+  uint64_t kGrain = 1, nGrain = 1;
+  if (p.unit == MatMulUnit::Amp) {
+    const AmpGeometry geometry = ampGeometry(p.lhsType, p.partialsType, target);
+    kGrain = geometry.inputsPerPass;
+    nGrain = geometry.outputsPerPass;
+  }
+  const auto groupBlocks = candidateBlocks(p.groups, 1);
+  const auto mBlocks = candidateBlocks(p.m, 1);
+  const auto nBlocks = candidateBlocks(p.n, nGrain);
+  const auto kBlocks = candidateBlocks(p.k, kGrain);
+  const uint64_t budget = static_cast<uint64_t>(options.availableMemoryProportion * target.bytesPerTile);
+
+  MatMulPlan best;
+  bool found = false;
+  uint64_t smallestBytes = std::numeric_limits<uint64_t>::max();
+  for (uint64_t g : groupBlocks) {
+    const uint64_t gParts = ceilDiv(p.groups, g);
+    if (gParts > target.tiles) break;
+    for (uint64_t m : mBlocks) {
+      const uint64_t mParts = gParts * ceilDiv(p.m, m);
+      if (mParts > target.tiles) break;
+      for (uint64_t n : nBlocks) {
+        const uint64_t nParts = mParts * ceilDiv(p.n, n);
+        if (nParts > target.tiles) break;
+        for (uint64_t k : kBlocks) {
+          if (nParts * ceilDiv(p.k, k) > target.tiles) break;
+          MatMulPlan plan = evaluateMatMulSplit(p, target, g, m, n, k);
+          smallestBytes = std::min(smallestBytes, plan.bytesPerTile);
+          if (plan.bytesPerTile > budget) continue;
+          if (!found || plan.cost.total() < best.cost.total() ||
+              (plan.cost.total() == best.cost.total() && plan.bytesPerTile < best.bytesPerTile)) {
+            best = std::move(plan);
+            found = true;
+          }
+        }
+      }
+    }
+  }
+  if (!found) {
+    throw CompileError("a matrix product of " + std::to_string(p.groups) + " x [" + std::to_string(p.m) + " x " +
+                       std::to_string(p.k) + "] x [" + std::to_string(p.k) + " x " + std::to_string(p.n) +
+                       "] does not fit: its smallest split needs " + std::to_string(smallestBytes) +
+                       " bytes on a tile, the budget is " + std::to_string(budget) + " of " +
+                       std::to_string(target.bytesPerTile));
+  }
+  return best;
+}
+
+}  // namespace ipusim
