@@ -1,6 +1,6 @@
 // The cycle model of matrix products on a tile, shared by the codelets (which the engine
 // charges) and the compiler's matmul planner (which must predict the same numbers).
-// Formulas and sources: docs/cost-model.md, section "AMP and matrix products".
+// Formulas and sources: docs/cost-model.md, section 9 "AMP and matrix products".
 //
 // AMP vertices follow poplibs' ConvPartial1x1Out estimator
 // (getConvPartial1x1SupervisorCycleEstimate, lib/poplin/PerformanceEstimation.hpp): the AMP
