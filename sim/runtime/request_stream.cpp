@@ -88,7 +88,7 @@ void checkMix(const std::vector<double>& mix, uint32_t modelCount) {
                        ": give one weight per model");
   double sum = 0;
   for (size_t i = 0; i < mix.size(); ++i) {
-    if (!std::isfinite(mix[i]) || mix[i] < 0)
+    if (!std::isfinite(mix[i]) || mix[i] < 0 || mix[i] > 1)
       throw RuntimeError("--mix weight " + std::to_string(i) + " is " + numberText(mix[i]) +
                          ": weights must be numbers from 0 to 1");
     sum += mix[i];

@@ -47,7 +47,7 @@ RequestStream generateRequests(const PatternOptions& options);
 
 // "0.7,0.3" -> {0.7, 0.3}; checked with checkMix.
 std::vector<double> parseMix(std::string_view text, uint32_t modelCount);
-// One finite, non-negative weight per model, summing to 1 within 1e-9.
+// One weight from 0 to 1 per model, summing to 1 within 1e-9.
 void checkMix(const std::vector<double>& mix, uint32_t modelCount);
 
 // A requests file: one request per line, `model[,arrival_us]` (model: 0-based subgraph index;

@@ -111,7 +111,11 @@ TEST_CASE("a mix must have one weight per model and sum to 1") {
   CHECK(errorOf([] { parseMix("0.5,0.25,0.25", 2); }) ==
         "--mix has 3 weights but there are 2 models: give one weight per model");
   CHECK(errorOf([] { parseMix("1.5,-0.5", 2); }) ==
+        "--mix weight 0 is 1.5: weights must be numbers from 0 to 1");
+  CHECK(errorOf([] { parseMix("0.5,-0.5,1", 3); }) ==
         "--mix weight 1 is -0.5: weights must be numbers from 0 to 1");
+  CHECK(errorOf([] { parseMix("nan,1", 2); }) ==
+        "--mix weight 0 is nan: weights must be numbers from 0 to 1");
   CHECK(errorOf([] { parseMix("0.7,x", 2); }) ==
         "--mix '0.7,x': 'x' is not a number (expected weights like 0.7,0.3)");
   CHECK(errorOf([] { parseMix("0.7,", 2); }).find("'' is not a number") != std::string::npos);
