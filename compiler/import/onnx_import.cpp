@@ -12,6 +12,7 @@
 #include "compiler/lowering/lowering_registry.h"
 #include "compiler/passes/function_expansion.h"
 #include "compiler/passes/precision.h"
+#include "compiler/passes/shape_folding.h"
 #include "sim/half.h"
 
 namespace ipusim {
@@ -245,6 +246,7 @@ ImportedModel importModel(const ModelOptions& options) {
       m.proto.mutable_graph()->clear_value_info();
       onnx::shape_inference::InferShapes(m.proto, onnx::OpSchemaRegistry::Instance(), inference);
     }
+    foldToStaticShapes(m.proto, m.opset, options);
   } catch (const std::exception& e) {
     std::string msg = e.what();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);

@@ -59,6 +59,14 @@ class Model {
   void output(const std::string& name, int type, const std::vector<int64_t>& dims) {
     describe(proto_.mutable_graph()->add_output(), name, type, dims);
   }
+  // An output of `rank` symbolic dimensions, left to shape inference.
+  void outputOfInferredShape(const std::string& name, int type, int rank) {
+    auto* info = proto_.mutable_graph()->add_output();
+    info->set_name(name);
+    auto* tensor = info->mutable_type()->mutable_tensor_type();
+    tensor->set_elem_type(type);
+    for (int d = 0; d < rank; ++d) tensor->mutable_shape()->add_dim()->set_dim_param("d" + std::to_string(d));
+  }
   template <typename T>
   void initializer(const std::string& name, int type, const std::vector<int64_t>& dims, const std::vector<T>& values) {
     auto* t = proto_.mutable_graph()->add_initializer();
@@ -91,6 +99,15 @@ class Model {
   }
   Model& real(const std::string& name, float value) {
     attr(name, onnx::AttributeProto::FLOAT)->set_f(value);
+    return *this;
+  }
+  template <typename T>
+  Model& tensor(const std::string& name, int type, const std::vector<int64_t>& dims, const std::vector<T>& values) {
+    auto* t = attr(name, onnx::AttributeProto::TENSOR)->mutable_t();
+    t->set_data_type(type);
+    for (int64_t d : dims) t->add_dims(d);
+    const auto bytes = bytesOf(values);
+    t->set_raw_data(std::string(bytes.begin(), bytes.end()));
     return *this;
   }
   Executable compile(const std::string& file) const {
