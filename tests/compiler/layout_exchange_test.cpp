@@ -237,6 +237,18 @@ TEST_CASE("GatherElements and GatherND with constant indices") {
   p.initializer<int64_t>("indices", kInt64, {12, 1}, picks);
   p.node("GatherND", {"X", "indices"}, {"Y"}).integer("batch_dims", 1);
   p.output("Y", kFloat, {12, 6});
+  // Whole [40, 7] slices selected by one index each, over many tiles.
+  const std::vector<int64_t> slabs{3, 0, 49, -1, 7, 7, 12, 30, 1, 2, 44, 5, 18, -50, 33, 21, 9, 40, 41, 6, 17, 16, 15, 14, 29, 28, 27, 26, 8, 10};
+  Model q;
+  q.input("X", kFloat, {50, 40, 7});
+  q.initializer<int64_t>("indices", kInt64, {30, 1}, slabs);
+  q.node("GatherND", {"X", "indices"}, {"Y"});
+  q.output("Y", kFloat, {30, 40, 7});
+  checkExchangePlan(q.compile("gather_nd_slabs.onnx"), referenceMap({30, 40, 7}, [&](const auto& i) {
+    const int64_t s = slabs[static_cast<size_t>(i[0])];
+    return ((s < 0 ? s + 50 : s) * 40 + i[1]) * 7 + i[2];
+  }));
+
   const auto y = valuesOf<float>(run(n.compile("gather_nd.onnx"), {{"X", bytesOf(iota(50 * 40 * 6))}}).at("Y"));
   for (size_t t = 0; t < 6; ++t) {
     const int64_t a = tuples[2 * t], bb = tuples[2 * t + 1] < 0 ? tuples[2 * t + 1] + 40 : tuples[2 * t + 1];
