@@ -93,6 +93,15 @@ IndexedOperand viewOperand(const TensorValue& value, const Shape& outShape, cons
   return operand;
 }
 
+std::string indexedCodeletName(const std::string& op, const std::vector<IndexedOperand>& operands, DType out) {
+  std::string name = op + "<";
+  const bool uniform =
+      std::all_of(operands.begin(), operands.end(), [&](const IndexedOperand& o) { return o.value.dtype == out; });
+  if (!uniform)
+    for (const IndexedOperand& o : operands) name += std::string(dtypeName(o.value.dtype)) + ",";
+  return name + std::string(dtypeName(out)) + ">";
+}
+
 std::vector<TileSpan> mappingLike(const GraphBuilder& builder, const TensorValue& like, DType dtype) {
   const uint64_t elements = static_cast<uint64_t>(elementCount(like.shape));
   const auto& var = builder.variable(like.var);

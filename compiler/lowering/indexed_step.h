@@ -34,6 +34,10 @@ TensorValue indexedStep(GraphBuilder& builder, const std::string& name, const st
                         const std::vector<IndexedOperand>& operands, DType outDtype, const Shape& outShape,
                         const std::vector<TileSpan>& mapping, const std::vector<int64_t>& params = {});
 
+// The codelet "op" of these operand types and output type: "op<T>" when all are T, else
+// "op<t_0,...,t_{K-1},out>" (sim/codelets/indexed_codelets.cpp registers the mixes in use).
+std::string indexedCodeletName(const std::string& op, const std::vector<IndexedOperand>& operands, DType out);
+
 // A mapping for a new tensor shaped like `like`: `like`'s own mapping when it has the same
 // element count, else a linear one.
 std::vector<TileSpan> mappingLike(const GraphBuilder& builder, const TensorValue& like, DType dtype);

@@ -13,6 +13,10 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerConstantLowerings(r);
     registerMatMulLowerings(r);
     registerReductionLowerings(r);
+    registerSoftmaxLowerings(r);
+    registerNormalizationLowerings(r);
+    registerScanLowerings(r);
+    registerEinsumLowerings(r);
     registerLayoutLowerings(r);
     registerGatherLowerings(r);
     registerResizeLowerings(r);

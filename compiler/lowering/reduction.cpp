@@ -714,7 +714,8 @@ double realAttribute(const LoweringContext& ctx, const std::string& name, double
 std::vector<int64_t> constantInts(const LoweringContext& ctx, size_t input, const std::string& what) {
   const ConstTensor* value = ctx.constantInput(input);
   if (!value) {
-    throw CompileError(ctx.where() + ": " + what + " must be known at compile time (a constant or initializer)");
+    throw CompileError(ctx.where() + ": " + ctx.node().op_type() + "'s " + what +
+                       " must be known at compile time (a constant or initializer)");
   }
   return value->toInts();
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sim/codelet.h"
@@ -169,12 +170,17 @@ size_t slicePosition(const ParsedVertex& v, size_t k, uint64_t e, std::string_vi
   return static_cast<size_t>(position);
 }
 
-template <class Op, DType D>
+// Operand k is stored as In_k and the output as Out; all compute in Out's value type (float
+// for both float types, so a float16 operand mixed with float32 ones loses nothing).
+template <class Op, DType Out, DType... In>
 void indexedKernel(const VertexData& data, std::string_view codelet) {
-  using E = Element<D>;
+  using E = Element<Out>;
   using V = typename E::Value;
-  constexpr size_t K = Op::kOperands;
-  std::vector<size_t> bytes(K + 1, E::bytes);
+  constexpr size_t K = sizeof...(In);
+  static_assert(K == Op::kOperands, "one element type per operand");
+  const size_t bytes[] = {Element<In>::bytes..., E::bytes};
+  using Loader = V (*)(const uint8_t*);
+  const Loader loaders[] = {+[](const uint8_t* p) { return static_cast<V>(Element<In>::load(p)); }...};
   const ParsedVertex v = parse(data, K, Op::kParams, bytes, codelet);
   uint8_t* out = data.fields[K][0].data();
   OpInputs<V, K> in{};
@@ -182,7 +188,7 @@ void indexedKernel(const VertexData& data, std::string_view codelet) {
   for (size_t i = 0; i < v.outElements; ++i) {
     const uint64_t e = v.firstElement + i;
     for (size_t k = 0; k < K; ++k) {
-      in.value[k] = E::load(data.fields[k][0].data() + slicePosition(v, k, e, codelet) * E::bytes);
+      in.value[k] = loaders[k](data.fields[k][0].data() + slicePosition(v, k, e, codelet) * bytes[k]);
     }
     in.element = e;
     E::store(out + i * E::bytes, Op::template apply<V>(in));
@@ -249,23 +255,56 @@ struct IndexedCost {
 // overhead like UnaryOp2D's.
 constexpr uint32_t kIndexedVertexCycles = 20;
 
-template <DType D>
-std::function<uint64_t(const Vertex&, const Target&)> indexedCycles(const IndexedCost& cost, size_t outField) {
-  const uint32_t perVector = D == DType::Float32 ? cost.float32 : D == DType::Float16 ? cost.float16 : cost.integer;
-  return vectorCycles({kIndexedVertexCycles, 0, perVector, lanesOf(D)}, outField, dtypeSize(D));
+// Cost by the output's type; a mixed-type signature pays a conversion cycle per vector
+// (assumption: poplibs' half/float conversions are one instruction per vector).
+template <DType Out>
+std::function<uint64_t(const Vertex&, const Target&)> indexedCycles(const IndexedCost& cost, size_t outField,
+                                                                    bool mixed) {
+  const uint32_t perVector = Out == DType::Float32   ? cost.float32
+                             : Out == DType::Float16 ? cost.float16
+                                                     : cost.integer;
+  return vectorCycles({kIndexedVertexCycles, 0, perVector + (mixed ? 1u : 0u), lanesOf(Out)}, outField,
+                      dtypeSize(Out));
 }
 
-template <class Op, DType D>
-void addIndexed(CodeletRegistry& registry, std::string_view op, const IndexedCost& cost) {
+// "Op<T>" when every field has type T, else "Op<in_0,...,in_{K-1},out>".
+template <DType Out, DType... In>
+std::string signatureName(std::string_view op) {
+  const bool uniform = ((In == Out) && ...);
+  std::string name(op);
+  name += '<';
+  if (!uniform) {
+    for (DType t : {In...}) {
+      name += dtypeName(t);
+      name += ',';
+    }
+  }
+  name += dtypeName(Out);
+  name += '>';
+  return name;
+}
+
+template <class Op, DType Out, DType... In>
+void addSignature(CodeletRegistry& registry, std::string_view op, const IndexedCost& cost) {
   Codelet codelet;
-  codelet.name = std::string(op) + "<" + std::string(dtypeName(D)) + ">";
-  codelet.kernel = [name = codelet.name](const VertexData& data) { indexedKernel<Op, D>(data, name); };
-  codelet.cycles = indexedCycles<D>(cost, Op::kOperands);
+  codelet.name = signatureName<Out, In...>(op);
+  codelet.kernel = [name = codelet.name](const VertexData& data) { indexedKernel<Op, Out, In...>(data, name); };
+  codelet.cycles = indexedCycles<Out>(cost, Op::kOperands, !((In == Out) && ...));
   codelet.codeBytes = kElementwiseCodeBytes;
   registry.add(std::move(codelet));
 }
 
-// Float-only ops.
+template <class Op, DType D, size_t... I>
+void addUniform(CodeletRegistry& registry, std::string_view op, const IndexedCost& cost, std::index_sequence<I...>) {
+  addSignature<Op, D, (static_cast<void>(I), D)...>(registry, op, cost);
+}
+
+// Every field of type D.
+template <class Op, DType D>
+void addIndexed(CodeletRegistry& registry, std::string_view op, const IndexedCost& cost) {
+  addUniform<Op, D>(registry, op, cost, std::make_index_sequence<Op::kOperands>{});
+}
+
 template <class Op>
 void addFloatIndexed(CodeletRegistry& registry, std::string_view op, const IndexedCost& cost) {
   addIndexed<Op, DType::Float32>(registry, op, cost);
@@ -326,6 +365,19 @@ void registerIndexedCodelets(CodeletRegistry& registry) {
   // Add, SQRT and DIV (10 / 21).
   addFloatIndexed<BatchNormScaleOp>(registry, "BatchNormScale", {23, 47, 0});
   addFloatIndexed<BatchNormApplyOp>(registry, "BatchNormApply", {9, 9, 0});
+  // float16 data with float32 statistics and intermediates (as popnn keeps float statistics
+  // for half activations): the signatures the normalisation and softmax lowerings use.
+  constexpr DType F32 = DType::Float32, F16 = DType::Float16;
+  addSignature<SubOp, F32, F16, F32>(registry, "IndexedSub", {3, 3, 0});
+  addSignature<MulOp, F32, F16, F16>(registry, "IndexedMul", {3, 3, 0});  // einsum's float16 products
+  addSignature<MulOp, F32, F32, F16>(registry, "IndexedMul", {3, 3, 0});
+  addSignature<DivOp, F16, F32, F32>(registry, "IndexedDiv", {10, 21, 0});
+  addSignature<SoftmaxExpOp, F32, F16, F32>(registry, "SoftmaxExp", {9, 7, 0});
+  addSignature<LogSoftmaxOp, F16, F16, F32, F32>(registry, "LogSoftmaxOut", {18, 10, 0});
+  addSignature<NormScaleOp, F16, F32, F32, F16>(registry, "NormScale", {6, 6, 0});
+  addSignature<NormAffineOp, F16, F32, F32, F16, F16>(registry, "NormAffine", {9, 9, 0});
+  addSignature<BatchNormScaleOp, F32, F16, F16>(registry, "BatchNormScale", {23, 47, 0});
+  addSignature<BatchNormApplyOp, F16, F16, F16, F32, F16>(registry, "BatchNormApply", {9, 9, 0});
   forEachDType([&]<DType D>() {
     if constexpr (isFloatDType(D)) addHardmaxAndLrn<D>(registry);
   });

@@ -311,3 +311,17 @@ TEST_CASE("reduction cycle estimates follow poplibs' reduce estimator") {
   const Vertex rows = vertexWithRegions({{48}, {12}}, reduceScalars(4.0, ReduceFinish::None, {4}));
   CHECK(codeletNamed("ReduceRowsAdd<float32,float32>").cycles(rows, target) == 17 + 3 * (12 + 2) + 2);
 }
+
+TEST_CASE("mixed-type indexed signatures read float16 data with float32 statistics") {
+  // y = centred (f32) * invStdDev (f32) * scale (f16) + bias (f16), stored as f16.
+  std::vector<int64_t> s{0};
+  for (int k = 0; k < 4; ++k) codelets::appendIndexPattern(s, {0, {{2, 1}}});
+  Fields f;
+  f.buffers = {{toBytes(std::vector<float>{0.001f, -2.0f})}, {toBytes(std::vector<float>{1000.0f, 0.5f})},
+               {halfBytes({2.0f, 1.0f})}, {halfBytes({0.25f, 1.0f})}, {std::vector<uint8_t>(4)}};
+  f.scalars = s;
+  f.run("NormAffine<float32,float32,float16,float16,float16>");
+  CHECK(halfValues(f.buffers[4][0]) == std::vector<float>{2.25f, 0.0f});
+  CHECK(CodeletRegistry::instance().find("IndexedDiv<float32,float32,float16>") != nullptr);
+  CHECK(CodeletRegistry::instance().find("SoftmaxExp<float16,float32,float32>") != nullptr);
+}
