@@ -12,6 +12,7 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerConcatLowerings(r);
     registerConstantLowerings(r);
     registerMatMulLowerings(r);
+    registerConvLowerings(r);
     registerReductionLowerings(r);
     registerSoftmaxLowerings(r);
     registerNormalizationLowerings(r);

@@ -36,6 +36,7 @@ void registerShapeLowerings(LoweringRegistry& registry);
 void registerConcatLowerings(LoweringRegistry& registry);
 void registerConstantLowerings(LoweringRegistry& registry);
 void registerMatMulLowerings(LoweringRegistry& registry);
+void registerConvLowerings(LoweringRegistry& registry);
 void registerReductionLowerings(LoweringRegistry& registry);
 void registerSoftmaxLowerings(LoweringRegistry& registry);
 void registerNormalizationLowerings(LoweringRegistry& registry);

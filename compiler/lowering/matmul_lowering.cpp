@@ -62,6 +62,25 @@ void forEachOperandRun(const MatMulOperandView& view, Range groups, Range rows, 
     const Range inner = transposed ? rows : cols;
     const uint64_t outerStride = transposed ? view.colStride : view.rowStride;
     const uint64_t innerStride = transposed ? view.rowStride : view.colStride;
+    if (!view.rowOffsets.empty()) {  // a gathered view: merge consecutive sources into runs
+      const std::vector<uint64_t>& outerAt = transposed ? view.colOffsets : view.rowOffsets;
+      const std::vector<uint64_t>& innerAt = transposed ? view.rowOffsets : view.colOffsets;
+      for (uint64_t o = outer.begin; o < outer.end; ++o) {
+        uint64_t runFirst = base + outerAt[o] + innerAt[inner.begin], runLength = 1;
+        for (uint64_t i = inner.begin + 1; i < inner.end; ++i) {
+          const uint64_t source = base + outerAt[o] + innerAt[i];
+          if (source == runFirst + runLength) {
+            ++runLength;
+            continue;
+          }
+          f(runFirst, runLength);
+          runFirst = source;
+          runLength = 1;
+        }
+        f(runFirst, runLength);
+      }
+      continue;
+    }
     for (uint64_t o = outer.begin; o < outer.end; ++o) {
       const uint64_t first = base + o * outerStride + inner.begin * innerStride;
       if (innerStride == 1) {

@@ -26,6 +26,10 @@ struct MatMulOperandView {
   std::vector<uint64_t> groupOffset;      // one per group of the product
   uint64_t rowStride = 0;
   uint64_t colStride = 0;
+  // A gathered view (a convolution's im2col): when non-empty, element (g, r, c) is
+  // groupOffset[g] + rowOffsets[r] + colOffsets[c] instead, and the strides are unused.
+  std::vector<uint64_t> rowOffsets;
+  std::vector<uint64_t> colOffsets;
 };
 
 struct MatMulEpilogue {
