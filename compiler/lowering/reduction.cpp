@@ -611,23 +611,44 @@ Store emitReduction(GraphBuilder& b, const Reduction& r, const TensorValue& in, 
   }
   info.maxPartialsPerOutput = maxDepth(partials);
 
-  // Intermediate stages while an output has too many partials for one tile to gather.
+  // Intermediate stages while an output has too many partials for one tile to gather. The
+  // output is cut into column chunks; each chunk's partials (in tile order) are reduced in
+  // groups of about sqrt(depth), the groups dealt round-robin over all tiles so that about
+  // one group lands on each (poplibs spreads intermediate stages over the whole IPU).
   const size_t maxFanIn = static_cast<size_t>(2 * std::sqrt(static_cast<double>(target.tiles)));
+  uint32_t nextTile = 0;
   for (size_t depth = info.maxPartialsPerOutput; depth > maxFanIn;) {
-    const size_t groupSize = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(depth))));
+    const uint64_t groupSize = static_cast<uint64_t>(std::ceil(std::sqrt(static_cast<double>(depth))));
+    const uint64_t groupsPerChunk = (depth + groupSize - 1) / groupSize;
+    const uint64_t width = std::clamp<uint64_t>(
+        (layout.outElements * groupsPerChunk + target.tiles - 1) / target.tiles, 1, layout.outElements);
+    std::vector<std::vector<size_t>> chunkPartials((layout.outElements + width - 1) / width);
     std::vector<size_t> order(partials.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return partials[a].tile < partials[c].tile; });
+    for (size_t p : order)
+      for (uint64_t c = partials[p].outFirst / width; c * width < partials[p].outEnd(); ++c) chunkPartials[c].push_back(p);
     std::vector<Destination> destinations;
-    for (size_t g = 0; g < order.size(); g += groupSize) {
-      const std::vector<size_t> members(order.begin() + static_cast<std::ptrdiff_t>(g),
-                                        order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), g + groupSize)));
-      std::vector<Interval> outs;
-      for (size_t p : members) outs.push_back({partials[p].outFirst, partials[p].count});
-      std::vector<Destination> group;
-      for (const Interval& i : unionOf(outs)) group.push_back({partials[members.front()].tile, 0, i.first, i.count, {}});
-      feedDestinations(group, partials, members);
-      destinations.insert(destinations.end(), group.begin(), group.end());
+    for (uint64_t c = 0; c < chunkPartials.size(); ++c) {
+      const auto& members = chunkPartials[c];
+      const uint64_t chunkFirst = c * width, chunkEnd = std::min(layout.outElements, chunkFirst + width);
+      const size_t groups = (members.size() + groupSize - 1) / groupSize;
+      for (size_t g = 0; g < groups; ++g) {
+        // Groups of near-equal size: members [g * n / groups, (g + 1) * n / groups).
+        const std::vector<size_t> group(members.begin() + static_cast<std::ptrdiff_t>(g * members.size() / groups),
+                                        members.begin() + static_cast<std::ptrdiff_t>((g + 1) * members.size() / groups));
+        std::vector<Interval> outs;
+        for (size_t p : group) {
+          const uint64_t lo = std::max(chunkFirst, partials[p].outFirst), hi = std::min(chunkEnd, partials[p].outEnd());
+          outs.push_back({lo, hi - lo});
+        }
+        const uint32_t tile = nextTile;
+        nextTile = (nextTile + 1) % target.tiles;
+        std::vector<Destination> pieces;
+        for (const Interval& i : unionOf(outs)) pieces.push_back({tile, 0, i.first, i.count, {}});
+        feedDestinations(pieces, partials, group);
+        destinations.insert(destinations.end(), pieces.begin(), pieces.end());
+      }
     }
     std::map<uint32_t, uint64_t> counts;
     for (const Destination& d : destinations) counts[d.tile] += d.count;
