@@ -6,8 +6,9 @@
 //     itself, mapped where its inputs are (no exchange at all);
 //  3. otherwise partials are exchanged to the tile that owns each output element (linearly
 //     mapped) and reduced there; when an output would have more than 2 x sqrt(tiles)
-//     partials, intermediate stages first reduce groups of about sqrt(depth) partials on
-//     the tile of the group's first partial (poplibs' calculateNextStep/calculateSplit).
+//     partials, intermediate stages first cut the output into column chunks and reduce
+//     each chunk's partials in groups of about sqrt(depth), dealt round-robin over all
+//     tiles (poplibs' calculateNextStep/calculateSplit).
 // The final stage applies the divisor (mean) and the finishing function (sqrt, log).
 #pragma once
 #include <string>
