@@ -1,5 +1,7 @@
 #include "compiler/lowering/dynamic_layout.h"
 
+#include <optional>
+
 namespace ipusim {
 
 namespace {

@@ -8,6 +8,7 @@
 // elements [outFirst, outFirst + n); `source` holds source elements from srcFirst on.
 // Scalars start with outFirst (and srcFirst where there is a source); the rest are listed
 // at each kernel. A parameter field with no region is absent (its ONNX default applies).
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>

@@ -65,7 +65,11 @@ class Model {
     info->set_name(name);
     auto* tensor = info->mutable_type()->mutable_tensor_type();
     tensor->set_elem_type(type);
-    for (int d = 0; d < rank; ++d) tensor->mutable_shape()->add_dim()->set_dim_param("d" + std::to_string(d));
+    for (int d = 0; d < rank; ++d) {
+      std::string symbol = "d";
+      symbol += std::to_string(d);  // (not "d" + ...: GCC 12 warns falsely about that)
+      tensor->mutable_shape()->add_dim()->set_dim_param(symbol);
+    }
   }
   template <typename T>
   void initializer(const std::string& name, int type, const std::vector<int64_t>& dims, const std::vector<T>& values) {
