@@ -22,6 +22,7 @@ const CodeletRegistry& CodeletRegistry::instance() {
     codelets::registerBinaryMathCodelets(tables);
     codelets::registerLogicCodelets(tables);
     codelets::registerActivationCodelets(tables);
+    codelets::registerPoolCodelets(tables);
     return tables;
   }();
   return registry;

@@ -13,6 +13,7 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerConstantLowerings(r);
     registerMatMulLowerings(r);
     registerConvLowerings(r);
+    registerPoolLowerings(r);
     registerReductionLowerings(r);
     registerSoftmaxLowerings(r);
     registerNormalizationLowerings(r);

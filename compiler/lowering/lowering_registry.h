@@ -37,6 +37,7 @@ void registerConcatLowerings(LoweringRegistry& registry);
 void registerConstantLowerings(LoweringRegistry& registry);
 void registerMatMulLowerings(LoweringRegistry& registry);
 void registerConvLowerings(LoweringRegistry& registry);
+void registerPoolLowerings(LoweringRegistry& registry);
 void registerReductionLowerings(LoweringRegistry& registry);
 void registerSoftmaxLowerings(LoweringRegistry& registry);
 void registerNormalizationLowerings(LoweringRegistry& registry);

@@ -31,6 +31,8 @@ void registerBinaryMathCodelets(CodeletRegistry& registry);
 void registerLogicCodelets(CodeletRegistry& registry);
 // Parameterised activations and PRelu (activation_codelets.cpp).
 void registerActivationCodelets(CodeletRegistry& registry);
+// MaxPool, MaxPoolIndices, AveragePool, LpPool over gathered windows (pool_codelets.cpp).
+void registerPoolCodelets(CodeletRegistry& registry);
 
 // Bytes of machine code an elementwise or cast codelet occupies on a tile (assumption,
 // docs/cost-model.md).
