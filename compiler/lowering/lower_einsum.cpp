@@ -1,5 +1,11 @@
-// Einsum as a product space: every label (letter, or a dimension hidden in "...") is one
-// dimension, output labels first, contracted labels after. Each operand is read as a
+// Einsum. A contraction of two operands (some label summed away) of a type the matrix
+// product handles is a planned batch matrix product (compiler/lowering/matmul_lowering.h):
+// labels in both operands and the output are batch groups, labels of one operand and the
+// output are rows (lhs) or columns (rhs), summed labels are the inner dimension, each read
+// through gathered offsets (diagonals and broadcasts included), then one indexed copy puts
+// the [batch, rows, columns] result in the equation's output order when that differs.
+// Everything else runs in a product space: every label (letter, or a dimension hidden in
+// "...") is one dimension, output labels first, contracted labels after. Each operand is read as a
 // strided view of that space (a repeated label adds its strides: a diagonal; a missing
 // label has stride 0: a broadcast), operands are multiplied pairwise by indexed steps, and
 // the contracted labels are summed by the reduction plan. A single operand with no
@@ -13,8 +19,11 @@
 #include "compiler/compiler.h"
 #include "compiler/lowering/indexed_step.h"
 #include "compiler/lowering/lowering_registry.h"
+#include "compiler/lowering/matmul_lowering.h"
 #include "compiler/lowering/opset.h"
 #include "compiler/lowering/reduction.h"
+#include "compiler/planning/matmul_planner.h"
+#include "sim/codelets/matmul_cost.h"
 
 namespace ipusim {
 
@@ -105,6 +114,145 @@ Equation parseEquation(const LoweringContext& ctx, const std::string& text) {
 
 std::string typed(const std::string& op, DType dtype) { return op + "<" + std::string(dtypeName(dtype)) + ">"; }
 
+// Each operand's element stride per label: the sum over the label's occurrences (a
+// diagonal), 0 when absent or a broadcast size-1 dimension.
+std::map<Label, uint64_t> labelStrides(const std::vector<Label>& labels, const Shape& shape) {
+  std::map<Label, uint64_t> strides;
+  uint64_t stride = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] != 1) strides[labels[d]] += stride;
+    stride *= static_cast<uint64_t>(shape[d]);
+  }
+  return strides;
+}
+
+// Offsets of every coordinate of `labels` (row-major in their order) through `strides`.
+std::vector<uint64_t> offsetsOf(const std::vector<Label>& labels, std::map<Label, int64_t>& sizes,
+                                const std::map<Label, uint64_t>& strides) {
+  std::vector<uint64_t> offsets{0};
+  for (Label l : labels) {
+    const auto it = strides.find(l);
+    const uint64_t stride = it == strides.end() ? 0 : it->second;
+    std::vector<uint64_t> next;
+    next.reserve(offsets.size() * static_cast<size_t>(sizes[l]));
+    for (uint64_t base : offsets)
+      for (int64_t c = 0; c < sizes[l]; ++c) next.push_back(base + static_cast<uint64_t>(c) * stride);
+    offsets = std::move(next);
+  }
+  return offsets;
+}
+
+// The two-operand contraction as a batch matrix product; false when it is not one (or the
+// element type has no matrix product), leaving it to the product space.
+bool lowerAsMatMul(LoweringContext& ctx, const Equation& eq, std::map<Label, int64_t>& sizes) {
+  const DType dtype = ctx.outputInfo(0).dtype;
+  MatMulUnit unit;
+  DType partials = dtype;
+  std::string codelet;
+  if (dtype == DType::Float32 || dtype == DType::Float16) {
+    unit = MatMulUnit::Amp;
+    partials = dtype == DType::Float16 ? ctx.model().matMulPartials : DType::Float32;
+    codelet = ampMatMulCodeletName(dtype, partials);
+  } else if (dtype == DType::Int32 || dtype == DType::UInt32 || dtype == DType::Int64) {
+    unit = MatMulUnit::Vector;
+    codelet = vectorMatMulCodeletName(dtype);
+  } else {
+    return false;
+  }
+  if (eq.inputs.size() != 2) return false;
+  auto has = [](const std::vector<Label>& labels, Label l) {
+    return std::find(labels.begin(), labels.end(), l) != labels.end();
+  };
+  std::vector<Label> batch, rows, cols, inner;
+  for (Label l : eq.output) {
+    const bool inA = has(eq.inputs[0], l), inB = has(eq.inputs[1], l);
+    (inA && inB ? batch : inA ? rows : cols).push_back(l);
+  }
+  for (const auto& labels : eq.inputs)
+    for (Label l : labels)
+      if (!has(eq.output, l) && !has(inner, l)) inner.push_back(l);
+  uint64_t groups = 1, m = 1, n = 1, k = 1;
+  for (Label l : batch) groups *= static_cast<uint64_t>(sizes[l]);
+  for (Label l : rows) m *= static_cast<uint64_t>(sizes[l]);
+  for (Label l : cols) n *= static_cast<uint64_t>(sizes[l]);
+  for (Label l : inner) k *= static_cast<uint64_t>(sizes[l]);
+  if (inner.empty() || groups * m * n * k == 0) return false;
+
+  MatMulEmission emission;
+  MatMulOperandView* views[] = {&emission.lhs, &emission.rhs};
+  for (size_t i = 0; i < 2; ++i) {
+    const auto strides = labelStrides(eq.inputs[i], ctx.inputInfo(i).shape);
+    MatMulOperandView& view = *views[i];
+    view.dtype = dtype;
+    view.constant = ctx.constantInput(i);
+    if (!view.constant) view.var = ctx.input(i).var;
+    view.groupOffset = offsetsOf(batch, sizes, strides);
+    view.rowOffsets = offsetsOf(i == 0 ? rows : inner, sizes, strides);
+    view.colOffsets = offsetsOf(i == 0 ? inner : cols, sizes, strides);
+  }
+  MatMulProblem problem;
+  problem.groups = groups;
+  problem.m = m;
+  problem.k = k;
+  problem.n = n;
+  problem.lhsType = problem.rhsType = dtype;
+  problem.partialsType = partials;
+  problem.outputType = dtype;
+  problem.unit = unit;
+  problem.lhsConstant = emission.lhs.constant != nullptr;
+  problem.rhsConstant = emission.rhs.constant != nullptr;
+  auto distinct = [](std::vector<uint64_t> v) {
+    std::sort(v.begin(), v.end());
+    return static_cast<uint64_t>(std::unique(v.begin(), v.end()) - v.begin());
+  };
+  problem.lhsGroups = distinct(emission.lhs.groupOffset);
+  problem.rhsGroups = distinct(emission.rhs.groupOffset);
+  GraphBuilder& b = ctx.builder();
+  if (!problem.lhsConstant) problem.lhsSourceElementsPerTile = mostElementsOnATile(b.variable(emission.lhs.var));
+  if (!problem.rhsConstant) problem.rhsSourceElementsPerTile = mostElementsOnATile(b.variable(emission.rhs.var));
+  MatMulPlan plan;
+  try {
+    plan = planMatMul(problem, ctx.target());
+  } catch (const CompileError& e) {
+    throw CompileError(ctx.where() + ": " + e.what());
+  }
+  // The product comes out as [batch, rows, cols]; the output's label order may differ.
+  std::vector<Label> produced = batch;
+  produced.insert(produced.end(), rows.begin(), rows.end());
+  produced.insert(produced.end(), cols.begin(), cols.end());
+  const TensorInfo& out = ctx.outputInfo(0);
+  const bool inOrder = produced == eq.output;
+  emission.name = ctx.name();
+  emission.outputName = inOrder ? ctx.outputVariableName(0) : ctx.outputVariableName(0) + "/product";
+  emission.outputShape = inOrder ? out.shape : Shape{static_cast<int64_t>(groups * m * n)};
+  emission.productCodelet = codelet;
+  const uint32_t product = emitMatMul(b, plan, emission);
+  if (inOrder) {
+    ctx.setOutput(0, {product, dtype, out.shape});
+    return true;
+  }
+  // out[labels] reads product[batch, rows, cols]: each output label's stride there.
+  std::map<Label, uint64_t> productStrides;
+  uint64_t stride = 1;
+  for (size_t i = produced.size(); i-- > 0;) {
+    productStrides[produced[i]] = stride;
+    stride *= static_cast<uint64_t>(sizes[produced[i]]);
+  }
+  Shape outShape;
+  std::vector<uint64_t> strides;
+  for (Label l : eq.output) {
+    outShape.push_back(sizes[l]);
+    strides.push_back(productStrides[l]);
+  }
+  const TensorValue productValue{product, dtype, {static_cast<int64_t>(groups * m * n)}};
+  TensorValue y = indexedStep(b, ctx.outputVariableName(0), typed("IndexedCopy", dtype),
+                              {viewOperand(productValue, outShape, strides)}, dtype, outShape,
+                              linearMapping(groups * m * n, dtype, b.target()));
+  y.shape = out.shape;
+  ctx.setOutput(0, y);
+  return true;
+}
+
 void lowerEinsum(LoweringContext& ctx) {
   GraphBuilder& b = ctx.builder();
   const auto* attr = ctx.attribute("equation");
@@ -132,6 +280,8 @@ void lowerEinsum(LoweringContext& ctx) {
     if (!sizes.count(l)) fail(ctx, "output label does not appear in any input");
     if (std::count(eq.output.begin(), eq.output.end(), l) > 1) fail(ctx, "output repeats a label");
   }
+  if (lowerAsMatMul(ctx, eq, sizes)) return;
+
   // The product space: output labels, then the contracted ones in order of appearance.
   std::vector<Label> product = eq.output;
   for (const auto& labels : eq.inputs)
@@ -201,8 +351,9 @@ void lowerEinsum(LoweringContext& ctx) {
 
 void registerEinsumLowerings(LoweringRegistry& registry) {
   registry.add({"Einsum", 12, kNewestOpset, kEinsumTypes,
-                "operands read as strided views of the label product space (linearly mapped), multiplied by indexed "
-                "steps, contracted labels summed by the reduction plan",
+                "two-operand contractions as a planned batch matrix product (see MatMul) of gathered operand views, "
+                "then an indexed copy into the output's label order; otherwise operands read as strided views of "
+                "the label product space (linearly mapped), multiplied by indexed steps, summed by the reduction plan",
                 lowerEinsum});
 }
 

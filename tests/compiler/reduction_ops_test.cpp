@@ -164,13 +164,36 @@ TEST_CASE("variants ipusim does not lower fail with the op and the reason") {
   CHECK(compileError(sum, "reducesum_axes.onnx").find("ReduceSum with run-time axes needs keepdims=1") !=
         std::string::npos);
 
-  Model einsum(12);
-  einsum.input("A", kFloat, {512, 512});
-  einsum.input("B", kFloat, {512, 512});
-  einsum.output("Y", kFloat, {512, 512});
-  einsum.node("Einsum", {"A", "B"}, {"Y"}).text("equation", "ij,jk->ik");
-  CHECK(compileError(einsum, "einsum_big.onnx").find("Einsum needs a product space of 134217728 elements") !=
+  Model einsum(12);  // three operands: no matrix product, and too big a product space
+  einsum.input("A", kFloat, {256, 256});
+  einsum.input("B", kFloat, {256, 256});
+  einsum.input("C", kFloat, {256, 256});
+  einsum.output("Y", kFloat, {256, 256});
+  einsum.node("Einsum", {"A", "B", "C"}, {"Y"}).text("equation", "ij,jk,kl->il");
+  CHECK(compileError(einsum, "einsum_big.onnx").find("Einsum needs a product space of 4294967296 elements") !=
         std::string::npos);
+}
+
+TEST_CASE("a two-operand Einsum contraction is a planned matrix product, permuted into the output's order") {
+  Model m(12);
+  m.input("A", kFloat, {4, 6, 8});
+  m.input("B", kFloat, {4, 8, 5});
+  m.output("Y", kFloat, {5, 4, 6});
+  m.node("Einsum", {"A", "B"}, {"Y"}).text("equation", "bij,bjk->kbi");
+  const Executable exe = m.compile("einsum_bmm.onnx");
+  CHECK(std::any_of(exe.codelets.begin(), exe.codelets.end(),
+                    [](const std::string& c) { return c.rfind("AmpMatMul", 0) == 0; }));
+  std::vector<float> a(4 * 6 * 8), b(4 * 8 * 5);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i % 7) - 3;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i % 5) - 2;
+  const auto y = valuesOf<float>(run(exe, {{"A", bytesOf(a)}, {"B", bytesOf(b)}}).at("Y"));
+  for (size_t k = 0; k < 5; ++k)
+    for (size_t bb = 0; bb < 4; ++bb)
+      for (size_t i = 0; i < 6; ++i) {
+        float sum = 0;
+        for (size_t j = 0; j < 8; ++j) sum += a[(bb * 6 + i) * 8 + j] * b[(bb * 8 + j) * 5 + k];
+        CHECK(y[(k * 4 + bb) * 6 + i] == doctest::Approx(sum));
+      }
 }
 
 TEST_CASE("ReduceSum with run-time axes and keepdims takes its axes from the static output shape") {
