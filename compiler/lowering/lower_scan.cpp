@@ -31,6 +31,7 @@ constexpr uint64_t kMaxLineBytes = 128 * 1024;
 struct Block {
   uint64_t outer = 0, column = 0, width = 0;
   uint32_t tile = 0;
+  size_t span = 0;     // the input span holding it (blocks of different spans never share a slice)
   uint64_t inAt = 0;   // first element in the input (in place) or the gather buffer
   uint64_t outAt = 0;  // first element in the result buffer
 };
@@ -65,6 +66,7 @@ BlockPlan planBlocks(GraphBuilder& b, const std::string& name, const TensorValue
     const TileSpan& span = spanContaining(xVar, first);
     inPlace = first + plan.axis <= span.first + span.count;
     block.tile = span.tile;
+    block.span = static_cast<size_t>(&span - xVar.mapping.data());
     block.inAt = first;
   }
   if (inPlace) {
@@ -82,6 +84,7 @@ BlockPlan planBlocks(GraphBuilder& b, const std::string& name, const TensorValue
   for (size_t i = 0; i < plan.blocks.size(); ++i) {
     Block& block = plan.blocks[i];
     block.tile = static_cast<uint32_t>(i / perTile);
+    block.span = 0;  // the gather buffer has one span per tile
     block.inAt = at;
     const uint64_t elements = plan.axis * block.width;
     if (!spans.empty() && spans.back().tile == block.tile) spans.back().count += elements;
@@ -130,7 +133,7 @@ std::vector<BlockRun> blockRuns(const BlockPlan& plan) {
     const Block& block = plan.blocks[i];
     if (!runs.empty()) {
       const Block& prev = plan.blocks[runs.back().first + runs.back().count - 1];
-      if (prev.tile == block.tile && prev.width == block.width &&
+      if (prev.tile == block.tile && prev.span == block.span && prev.width == block.width &&
           prev.inAt + plan.axis * prev.width == block.inAt) {
         ++runs.back().count;
         continue;

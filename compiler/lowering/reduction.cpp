@@ -114,13 +114,14 @@ std::vector<Unit> extractUnits(const std::vector<TileSpan>& spans, const Layout&
   std::vector<Unit> units;
   const uint64_t rowLength = layout.rowLength();
   for (const TileSpan& span : spans) {
+    const size_t spanStart = units.size();  // units never merge across spans: a slice lies in one
     for (uint64_t e = span.first, end = span.first + span.count; e < end;) {
       const uint64_t rowStart = e - e % rowLength;
       const uint64_t pieceEnd = std::min(end, rowStart + rowLength);
       const uint64_t out = layout.outIndex(e);
       if (layout.rowReduced()) {
         if (e == rowStart && pieceEnd == rowStart + rowLength) {
-          Unit* last = units.empty() ? nullptr : &units.back();
+          Unit* last = units.size() > spanStart ? &units.back() : nullptr;
           if (last && last->rows && last->inFirst + last->count == e && last->outFirst + last->count / rowLength == out) {
             last->count += rowLength;
           } else {
@@ -132,7 +133,7 @@ std::vector<Unit> extractUnits(const std::vector<TileSpan>& spans, const Layout&
       } else {
         const uint64_t n = pieceEnd - e;
         const uint64_t axis = layout.axisPosition(e);
-        Unit* last = units.empty() ? nullptr : &units.back();
+        Unit* last = units.size() > spanStart ? &units.back() : nullptr;
         if (last && !last->rows && last->inFirst + last->count == e && last->outFirst == out && last->width == n &&
             last->axisFirst + last->count / n == axis) {
           last->count += n;
