@@ -1,6 +1,9 @@
 #include "compiler/passes/precision.h"
 
 #include <cstring>
+#include <map>
+#include <set>
+#include <string>
 
 #include "sim/half.h"
 
@@ -60,14 +63,30 @@ void convertNode(onnx::NodeProto& node) {
   }
 }
 
+// Inputs whose ONNX type is tensor(float) whatever the data's type: they stay float32.
+const std::map<std::string, int> kFloatOnlyInputs = {{"Resize", 2}, {"Upsample", 1}};
+
+std::set<std::string> floatOnlyTensors(const onnx::GraphProto& graph) {
+  std::set<std::string> names;
+  for (const auto& node : graph.node()) {
+    auto it = kFloatOnlyInputs.find(node.op_type());
+    if (it != kFloatOnlyInputs.end() && it->second < node.input_size()) names.insert(node.input(it->second));
+  }
+  return names;
+}
+
 }  // namespace
 
 void convertFloatToHalf(onnx::ModelProto& model) {
   auto* graph = model.mutable_graph();
-  for (auto& vi : *graph->mutable_input()) convertValueInfo(vi);
+  const std::set<std::string> keep = floatOnlyTensors(*graph);
+  for (auto& vi : *graph->mutable_input())
+    if (!keep.count(vi.name())) convertValueInfo(vi);
   for (auto& vi : *graph->mutable_output()) convertValueInfo(vi);
-  for (auto& init : *graph->mutable_initializer()) convertTensor(init);
-  for (auto& node : *graph->mutable_node()) convertNode(node);
+  for (auto& init : *graph->mutable_initializer())
+    if (!keep.count(init.name())) convertTensor(init);
+  for (auto& node : *graph->mutable_node())
+    if (node.output_size() != 1 || !keep.count(node.output(0))) convertNode(node);
   graph->clear_value_info();  // re-inferred with the new types
 }
 
