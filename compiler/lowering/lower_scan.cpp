@@ -7,6 +7,7 @@
 // itself when the axis is innermost, and are exchanged into a linearly mapped output
 // otherwise.
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "compiler/compiler.h"
@@ -38,13 +39,14 @@ struct Block {
 
 struct BlockPlan {
   uint64_t outer = 1, axis = 1, inner = 1;
-  uint32_t inVar = 0;
+  std::vector<uint32_t> inVars;  // x's blocks, then each companion's, laid out alike
   std::vector<Block> blocks;
 };
 
 // Blocks of `x` along `axisDim`, placed on tiles (in place when each line lies in one span).
+// `companions` (x's shape, mapped like x) are gathered alongside into the same layout.
 BlockPlan planBlocks(GraphBuilder& b, const std::string& name, const TensorValue& x, size_t axisDim,
-                     const LoweringContext& ctx) {
+                     const LoweringContext& ctx, const std::vector<TensorValue>& companions = {}) {
   BlockPlan plan;
   for (size_t d = 0; d < axisDim; ++d) plan.outer *= static_cast<uint64_t>(x.shape[d]);
   plan.axis = static_cast<uint64_t>(x.shape[axisDim]);
@@ -56,6 +58,7 @@ BlockPlan planBlocks(GraphBuilder& b, const std::string& name, const TensorValue
   const uint64_t width = std::clamp<uint64_t>(kMaxBlockElements / std::max<uint64_t>(plan.axis, 1), 1, plan.inner);
   for (uint64_t o = 0; o < plan.outer; ++o)
     for (uint64_t c = 0; c < plan.inner; c += width) plan.blocks.push_back({o, c, std::min(width, plan.inner - c)});
+  plan.inVars.assign(1 + companions.size(), 0);
   if (plan.blocks.empty() || plan.axis == 0) return plan;
 
   const VariableDesc& xVar = b.variable(x.var);
@@ -65,12 +68,17 @@ BlockPlan planBlocks(GraphBuilder& b, const std::string& name, const TensorValue
     const uint64_t first = block.outer * plan.axis;
     const TileSpan& span = spanContaining(xVar, first);
     inPlace = first + plan.axis <= span.first + span.count;
+    for (const TensorValue& c : companions) {
+      const TileSpan& other = spanContaining(b.variable(c.var), first);
+      inPlace = inPlace && other.tile == span.tile && first + plan.axis <= other.first + other.count;
+    }
     block.tile = span.tile;
     block.span = static_cast<size_t>(&span - xVar.mapping.data());
     block.inAt = first;
   }
   if (inPlace) {
-    plan.inVar = x.var;
+    plan.inVars[0] = x.var;
+    for (size_t i = 0; i < companions.size(); ++i) plan.inVars[i + 1] = companions[i].var;
     return plan;
   }
   // Gather: blocks spread over tiles in order, at least 128 bytes of them per tile.
@@ -91,12 +99,17 @@ BlockPlan planBlocks(GraphBuilder& b, const std::string& name, const TensorValue
     else spans.push_back({block.tile, at, elements});
     at += elements;
   }
-  plan.inVar = b.addVariable(name + "/lines", x.dtype, {static_cast<int64_t>(at)}, spans);
   const uint32_t exchange = b.addExchange(name + "/gather");
-  for (const Block& block : plan.blocks) {
-    for (uint64_t a = 0; a < plan.axis; ++a) {
-      const uint64_t src = (block.outer * plan.axis + a) * plan.inner + block.column;
-      b.addCopy(exchange, {x.var, src, block.width}, plan.inVar, block.inAt + a * block.width);
+  std::vector<TensorValue> sources{x};
+  sources.insert(sources.end(), companions.begin(), companions.end());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    plan.inVars[i] = b.addVariable(name + "/lines" + (i ? std::to_string(i) : ""), sources[i].dtype,
+                                   {static_cast<int64_t>(at)}, spans);
+    for (const Block& block : plan.blocks) {
+      for (uint64_t a = 0; a < plan.axis; ++a) {
+        const uint64_t src = (block.outer * plan.axis + a) * plan.inner + block.column;
+        b.addCopy(exchange, {sources[i].var, src, block.width}, plan.inVars[i], block.inAt + a * block.width);
+      }
     }
   }
   b.exchange(exchange);
@@ -158,7 +171,8 @@ void emitBlocks(GraphBuilder& b, uint32_t computeSet, const std::string& codelet
       for (size_t first = run.first; first < run.first + run.count; first += perVertex) {
         const size_t n = std::min(perVertex, run.first + run.count - first);
         const Block& block = plan.blocks[first];
-        std::vector<std::vector<Slice>> fields{{{plan.inVar, block.inAt, n * plan.axis * block.width}}};
+        std::vector<std::vector<Slice>> fields;
+        for (uint32_t in : plan.inVars) fields.push_back({{in, block.inAt, n * plan.axis * block.width}});
         for (uint32_t out : outputs) fields.push_back({{out, block.outAt, n * rows * block.width}});
         b.addVertex(computeSet, codelet, tile, std::move(fields), scalars(block.width));
       }
@@ -210,6 +224,20 @@ void lowerCumSum(LoweringContext& ctx) {
   ctx.setOutput(0, out);
 }
 
+// Equal pieces to split a line of `axis` elements into for TopK: about sqrt(axis / k), so
+// that a piece and a line's candidates (pieces x k) take similar work; a divisor of the
+// axis, each piece at least 2k and kMinTopKPiece long. 1: do not split.
+constexpr uint64_t kMinTopKPiece = 256;
+
+uint64_t topKPieces(uint64_t axis, uint64_t k) {
+  if (k == 0 || axis < 4 * kMinTopKPiece) return 1;
+  const uint64_t most = std::min<uint64_t>(static_cast<uint64_t>(std::sqrt(static_cast<double>(axis) / k)),
+                                           axis / std::max<uint64_t>(2 * k, kMinTopKPiece));
+  for (uint64_t p = most; p >= 2; --p)
+    if (axis % p == 0) return p;
+  return 1;
+}
+
 void lowerTopK(LoweringContext& ctx, bool kFromInput) {
   GraphBuilder& b = ctx.builder();
   const TensorValue x = ctx.input(0);
@@ -235,10 +263,47 @@ void lowerTopK(LoweringContext& ctx, bool kFromInput) {
   const int64_t largest = ctx.intAttribute("largest", 1) != 0;
   Shape outShape = x.shape;
   outShape[axis] = k;
-  BlockPlan plan = planBlocks(b, ctx.outputVariableName(0), x, axis, ctx);
+  const std::string valuesName = ctx.outputVariableName(0), indicesName = ctx.outputVariableName(1);
+  uint64_t inner = 1;
+  for (size_t d = axis + 1; d < x.shape.size(); ++d) inner *= static_cast<uint64_t>(x.shape[d]);
+  const uint64_t pieces = inner == 1 ? topKPieces(static_cast<uint64_t>(x.shape[axis]), static_cast<uint64_t>(k)) : 1;
+  if (pieces > 1) {
+    // Long innermost lines: the top k of each of `pieces` equal pieces (spread over tiles),
+    // then the top k of those candidates per line (popnn's topK reduces in stages too).
+    const uint64_t length = static_cast<uint64_t>(x.shape[axis]) / pieces;
+    const uint64_t lines = static_cast<uint64_t>(elementCount(x.shape)) / static_cast<uint64_t>(x.shape[axis]);
+    const TensorValue piecesView{x.var, x.dtype, {static_cast<int64_t>(lines * pieces), static_cast<int64_t>(length)}};
+    const Shape candidateShape{static_cast<int64_t>(lines), static_cast<int64_t>(pieces) * k};
+    BlockPlan first = planBlocks(b, valuesName + "/pieces", piecesView, 1, ctx);
+    const TensorValue values{addResultBuffer(b, valuesName + "/candidates", x.dtype, first, static_cast<uint64_t>(k),
+                                             candidateShape),
+                             x.dtype, candidateShape};
+    const TensorValue positions{addResultBuffer(b, indicesName + "/candidates", DType::Int64, first,
+                                                static_cast<uint64_t>(k), candidateShape),
+                                DType::Int64, candidateShape};
+    const uint32_t cs = b.addComputeSet(valuesName + "/pieces");
+    emitBlocks(b, cs, typed("TopK", x.dtype), first, {values.var, positions.var}, static_cast<uint64_t>(k),
+               [&](uint64_t width) {
+                 return std::vector<int64_t>{static_cast<int64_t>(length), static_cast<int64_t>(width), k, largest};
+               });
+    b.execute(cs);
+    BlockPlan second = planBlocks(b, valuesName + "/merge", values, 1, ctx, {positions});
+    const uint32_t outValues = addResultBuffer(b, valuesName, x.dtype, second, static_cast<uint64_t>(k), outShape);
+    const uint32_t outIndices = addResultBuffer(b, indicesName, DType::Int64, second, static_cast<uint64_t>(k), outShape);
+    const uint32_t merge = b.addComputeSet(valuesName);
+    emitBlocks(b, merge, typed("TopKMerge", x.dtype), second, {outValues, outIndices}, static_cast<uint64_t>(k),
+               [&](uint64_t width) {
+                 return std::vector<int64_t>{static_cast<int64_t>(pieces) * k, static_cast<int64_t>(width), k, largest,
+                                             static_cast<int64_t>(length), k};
+               });
+    b.execute(merge);
+    ctx.setOutput(0, {outValues, x.dtype, outShape});
+    ctx.setOutput(1, {outIndices, DType::Int64, outShape});
+    return;
+  }
+  BlockPlan plan = planBlocks(b, valuesName, x, axis, ctx);
   const uint64_t rows = static_cast<uint64_t>(k);
   const bool natural = plan.inner == 1;
-  const std::string valuesName = ctx.outputVariableName(0), indicesName = ctx.outputVariableName(1);
   const uint32_t values = addResultBuffer(b, natural ? valuesName : valuesName + "/result", x.dtype, plan, rows, outShape);
   const uint32_t indices =
       addResultBuffer(b, natural ? indicesName : indicesName + "/result", DType::Int64, plan, rows, outShape);
@@ -263,7 +328,8 @@ void lowerTopK(LoweringContext& ctx, bool kFromInput) {
 const char* const kLineMapping =
     "lines along the axis kept whole on a tile (read in place, or gathered by one exchange into blocks "
     "[axis, width] spread over tiles); one vertex per worker chunk of a tile's blocks; results are the output "
-    "when the axis is innermost, else exchanged into a linear output";
+    "when the axis is innermost, else exchanged into a linear output. TopK splits long innermost lines into "
+    "about sqrt(axis/k) pieces over tiles, then merges the candidates per line";
 
 }  // namespace
 

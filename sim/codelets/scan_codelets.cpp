@@ -8,6 +8,11 @@
 // TopK<T>: fields [in, outValues, outIndices (int64)], out blocks [k, width]; scalars
 // [axis, width, k, largest]. Results are sorted (largest first, or smallest first), ties
 // broken by the lower axis position (onnxruntime); NaN counts as larger than any number.
+// TopKMerge<T>: the second stage of a line split into pieces: fields [values, indices
+// (int64, positions within their piece), outValues, outIndices], lines of candidates
+// (width 1); scalars [candidates, 1, k, largest, pieceLength, perPiece]: candidate j came
+// from piece j / perPiece, so its position in the line is (j / perPiece) * pieceLength +
+// its index.
 // Cycle figures: docs/cost-model.md.
 #include <algorithm>
 #include <cmath>
@@ -148,6 +153,48 @@ void topKKernel(const VertexData& data, std::string_view codelet) {
   }
 }
 
+template <DType D>
+void topKMergeKernel(const VertexData& data, std::string_view codelet) {
+  using E = Element<D>;
+  using V = typename E::Value;
+  using Index = Element<DType::Int64>;
+  if (data.fields.size() != 4 || data.fields[0].size() != 1 || data.fields[1].size() != 1 ||
+      data.fields[2].size() != 1 || data.fields[3].size() != 1) {
+    fail(codelet, "expects fields [values, indices, outValues, outIndices] of one region each");
+  }
+  const BlockShape block = blockShape(data, 6, codelet);
+  const int64_t k = data.scalars[2], pieceLength = data.scalars[4], perPiece = data.scalars[5];
+  const bool largest = data.scalars[3] != 0;
+  if (block.width != 1 || k < 0 || static_cast<size_t>(k) > block.axis || pieceLength <= 0 || perPiece <= 0) {
+    fail(codelet, "bad candidate layout");
+  }
+  const size_t candidates = block.axis, kk = static_cast<size_t>(k);
+  if (candidates == 0 || data.fields[0][0].size() % (candidates * E::bytes) != 0) fail(codelet, "not whole lines");
+  const size_t lines = data.fields[0][0].size() / (candidates * E::bytes);
+  if (data.fields[1][0].size() != lines * candidates * Index::bytes || data.fields[2][0].size() != lines * kk * E::bytes ||
+      data.fields[3][0].size() != lines * kk * Index::bytes) {
+    fail(codelet, "regions do not match the candidate lines");
+  }
+  std::vector<V> values(candidates);
+  std::vector<int64_t> positions(candidates);
+  std::vector<size_t> order(candidates);
+  for (size_t line = 0; line < lines; ++line) {
+    for (size_t j = 0; j < candidates; ++j) {
+      const size_t at = line * candidates + j;
+      values[j] = E::load(data.fields[0][0].data() + at * E::bytes);
+      positions[j] = static_cast<int64_t>(j) / perPiece * pieceLength + Index::load(data.fields[1][0].data() + at * Index::bytes);
+    }
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk), order.end(), [&](size_t x, size_t y) {
+      return better(values[x], positions[x], values[y], positions[y], largest);
+    });
+    for (size_t j = 0; j < kk; ++j) {
+      E::store(data.fields[2][0].data() + (line * kk + j) * E::bytes, values[order[j]]);
+      Index::store(data.fields[3][0].data() + (line * kk + j) * Index::bytes, positions[order[j]]);
+    }
+  }
+}
+
 // CumSum (assumption; poplibs has no scan vertex): 20 cycles of vertex overhead, 10 per
 // block, then an add and a store per element: 2 cycles for floats, 4 for integers.
 template <DType D>
@@ -202,6 +249,13 @@ void addScanCodelets(CodeletRegistry& registry) {
   topk.cycles = topKCycles<D>;
   topk.codeBytes = kReduceCodeBytes;
   registry.add(std::move(topk));
+
+  Codelet merge;
+  merge.name = codeletName("TopKMerge", D);
+  merge.kernel = [name = merge.name](const VertexData& data) { topKMergeKernel<D>(data, name); };
+  merge.cycles = topKCycles<D>;  // the same heap over the candidates
+  merge.codeBytes = kReduceCodeBytes;
+  registry.add(std::move(merge));
 }
 
 }  // namespace

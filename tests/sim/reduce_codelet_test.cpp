@@ -325,3 +325,16 @@ TEST_CASE("mixed-type indexed signatures read float16 data with float32 statisti
   CHECK(CodeletRegistry::instance().find("IndexedDiv<float32,float32,float16>") != nullptr);
   CHECK(CodeletRegistry::instance().find("SoftmaxExp<float16,float32,float32>") != nullptr);
 }
+
+TEST_CASE("TopKMerge ranks candidates by their position in the whole line") {
+  // Two pieces of 4 elements, 2 candidates each: positions 2, 0 and 4 + 1, 4 + 3.
+  Fields f;
+  f.buffers = {{toBytes(std::vector<float>{9, 7, 9, 8})},
+               {toBytes(std::vector<int64_t>{2, 0, 1, 3})},
+               {std::vector<uint8_t>(12)},
+               {std::vector<uint8_t>(24)}};
+  f.scalars = {4, 1, 3, 1, 4, 2};
+  f.run("TopKMerge<float32>");
+  CHECK(fromBytes<float>(f.buffers[2][0]) == std::vector<float>{9, 9, 8});
+  CHECK(fromBytes<int64_t>(f.buffers[3][0]) == std::vector<int64_t>{2, 5, 7});
+}
