@@ -11,6 +11,7 @@
 #include <map>
 
 #include "compiler/compiler.h"
+#include "compiler/lowering/indexed_step.h"
 #include "compiler/lowering/lowering_registry.h"
 #include "compiler/lowering/opset.h"
 #include "compiler/lowering/reduction.h"
@@ -195,6 +196,36 @@ TensorValue scatterBlocks(GraphBuilder& b, const std::string& name, const BlockP
 
 std::string typed(const std::string& op, DType dtype) { return op + "<" + std::string(dtypeName(dtype)) + ">"; }
 
+// x's scan along `axisDim`, mapped by the block plan.
+TensorValue scanAlong(GraphBuilder& b, const std::string& name, const TensorValue& x, size_t axisDim, int64_t exclusive,
+                      int64_t reverse, const LoweringContext& ctx) {
+  BlockPlan plan = planBlocks(b, name, x, axisDim, ctx);
+  const uint32_t result = addResultBuffer(b, plan.inner == 1 ? name : name + "/result", x.dtype, plan, plan.axis, x.shape);
+  const uint32_t cs = b.addComputeSet(name);
+  if (plan.axis > 0) {
+    emitBlocks(b, cs, typed("CumSum", x.dtype), plan, {result}, plan.axis, [&](uint64_t width) {
+      return std::vector<int64_t>{static_cast<int64_t>(plan.axis), static_cast<int64_t>(width), exclusive, reverse};
+    });
+  }
+  b.execute(cs);
+  if (plan.inner == 1) return {result, x.dtype, x.shape};
+  const uint32_t exchange = b.addExchange(name + "/scatter");
+  const TensorValue out = scatterBlocks(b, name, plan, result, x.dtype, x.shape, plan.axis, exchange);
+  b.exchange(exchange);
+  return out;
+}
+
+// A long innermost axis is scanned in equal pieces of at most kScanPiece elements (and at
+// least kMinScanPiece): the fewest pieces that divide the axis (1: no split).
+constexpr uint64_t kScanPiece = 4096, kMinScanPiece = 64;
+
+uint64_t scanPieces(uint64_t axis) {
+  if (axis <= kScanPiece) return 1;
+  for (uint64_t p = (axis + kScanPiece - 1) / kScanPiece; p <= axis / kMinScanPiece; ++p)
+    if (axis % p == 0) return p;
+  return 1;
+}
+
 void lowerCumSum(LoweringContext& ctx) {
   GraphBuilder& b = ctx.builder();
   const TensorValue x = ctx.input(0);
@@ -204,23 +235,32 @@ void lowerCumSum(LoweringContext& ctx) {
   if (rank == 0) throw CompileError(ctx.where() + ": CumSum needs an input of at least one dimension");
   const size_t axis = static_cast<size_t>(normaliseAxes(axisValue, rank, ctx.where())[0]);
   const std::string name = ctx.outputVariableName(0);
-  BlockPlan plan = planBlocks(b, name, x, axis, ctx);
-  const uint32_t result = addResultBuffer(b, plan.inner == 1 ? name : name + "/result", x.dtype, plan, plan.axis, x.shape);
   const int64_t exclusive = ctx.intAttribute("exclusive", 0) != 0, reverse = ctx.intAttribute("reverse", 0) != 0;
-  const uint32_t cs = b.addComputeSet(name);
-  if (plan.axis > 0) {
-    emitBlocks(b, cs, typed("CumSum", x.dtype), plan, {result}, plan.axis, [&](uint64_t width) {
-      return std::vector<int64_t>{static_cast<int64_t>(plan.axis), static_cast<int64_t>(width), exclusive, reverse};
-    });
-  }
-  b.execute(cs);
-  if (plan.inner == 1) {
-    ctx.setOutput(0, {result, x.dtype, x.shape});
+  const bool innermost = axis + 1 == x.shape.size();
+  const uint64_t length = static_cast<uint64_t>(x.shape[axis]);
+  const uint64_t pieces = innermost ? scanPieces(length) : 1;
+  if (pieces <= 1) {
+    ctx.setOutput(0, scanAlong(b, name, x, axis, exclusive, reverse, ctx));
     return;
   }
-  const uint32_t exchange = b.addExchange(name + "/scatter");
-  const TensorValue out = scatterBlocks(b, name, plan, result, x.dtype, x.shape, plan.axis, exchange);
-  b.exchange(exchange);
+  // Pieces scanned on many tiles; each piece's total; the totals scanned exclusively per
+  // line into carries; every element plus its piece's carry.
+  const int64_t lines = elementCount(x.shape) / static_cast<int64_t>(length);
+  const int64_t p = static_cast<int64_t>(pieces), piece = static_cast<int64_t>(length / pieces);
+  const TensorValue view{x.var, x.dtype, {lines * p, piece}};
+  TensorValue scanned = scanAlong(b, name + "/pieces", view, 1, exclusive, reverse, ctx);
+  ReduceSpec total;
+  total.axes = {1};
+  total.outDtype = x.dtype;
+  TensorValue totals = reduceTensor(b, name + "/totals", view, total, {lines, p});
+  const TensorValue carries = scanAlong(b, name + "/carries", totals, 1, 1, reverse, ctx);
+  const Shape pieceShape{lines, p, piece};
+  scanned.shape = pieceShape;
+  TensorValue out = indexedStep(b, name, typed("IndexedAdd", x.dtype),
+                                {broadcastOperand(scanned, pieceShape),
+                                 broadcastOperand({carries.var, carries.dtype, {lines, p, 1}}, pieceShape)},
+                                x.dtype, pieceShape, mappingLike(b, scanned, x.dtype));
+  out.shape = x.shape;
   ctx.setOutput(0, out);
 }
 

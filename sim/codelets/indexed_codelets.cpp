@@ -67,6 +67,11 @@ struct MulOp {  // einsum's product
   template <typename V, typename In>
   static V apply(const In& in) { return wrapMul(in.value[0], in.value[1]); }
 };
+struct AddOp {  // a long CumSum's piece scans plus their carries
+  static constexpr size_t kOperands = 2, kParams = 0;
+  template <typename V, typename In>
+  static V apply(const In& in) { return wrapAdd(in.value[0], in.value[1]); }
+};
 struct SubOp {  // x - mean
   static constexpr size_t kOperands = 2, kParams = 0;
   template <typename V, typename In>
@@ -353,6 +358,12 @@ void registerIndexedCodelets(CodeletRegistry& registry) {
   addIndexed<MulOp, DType::UInt32>(registry, "IndexedMul", {3, 3, 7});
   addIndexed<MulOp, DType::Int64>(registry, "IndexedMul", {3, 3, 30});
   addFloatIndexed<SubOp>(registry, "IndexedSub", {3, 3, 0});
+  // Add: poplibs' binary figures (3 per vector, 7 per integer, 11 per int64).
+  addIndexed<AddOp, DType::Float32>(registry, "IndexedAdd", {3, 3, 7});
+  addIndexed<AddOp, DType::Float16>(registry, "IndexedAdd", {3, 3, 7});
+  addIndexed<AddOp, DType::Int32>(registry, "IndexedAdd", {3, 3, 7});
+  addIndexed<AddOp, DType::UInt32>(registry, "IndexedAdd", {3, 3, 7});
+  addIndexed<AddOp, DType::Int64>(registry, "IndexedAdd", {3, 3, 11});
   addFloatIndexed<DivOp>(registry, "IndexedDiv", {10, 21, 0});
   // Sub then EXP (6 per 2 floats, 4 per 4 halves).
   addFloatIndexed<SoftmaxExpOp>(registry, "SoftmaxExp", {9, 7, 0});

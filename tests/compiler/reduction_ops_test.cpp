@@ -8,6 +8,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "layout_test_support.h"
 
@@ -209,4 +210,27 @@ TEST_CASE("ReduceSum with run-time axes and keepdims takes its axes from the sta
   REQUIRE(y.size() == 15);
   CHECK(y[0] == 0 + 5 + 10 + 15);
   CHECK(y[14] == 44 + 49 + 54 + 59);
+}
+
+TEST_CASE("a CumSum along one long line runs in pieces on many tiles, then adds each piece's carry") {
+  constexpr int64_t kN = 60000;  // 15 pieces of 4000
+  Model m(14);
+  m.input("X", kInt32, {kN});
+  m.initializer<int64_t>("axis", kInt64, {}, {0});
+  m.output("Y", kInt32, {kN});
+  m.node("CumSum", {"X", "axis"}, {"Y"}).integer("reverse", 1);
+  const Executable exe = m.compile("cumsum_long.onnx");
+  std::set<uint32_t> scanTiles;
+  for (const auto& cs : exe.computeSets)
+    for (const auto& v : cs.vertices)
+      if (exe.codelets[v.codelet] == "CumSum<int32>") scanTiles.insert(v.tile);
+  CHECK(scanTiles.size() > 1);
+  std::vector<int32_t> x(kN);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>(i % 13) - 6;
+  const auto y = valuesOf<int32_t>(run(exe, {{"X", bytesOf(x)}}).at("Y"));
+  int64_t sum = 0;
+  for (int64_t i = kN; i-- > 0;) {
+    sum += x[static_cast<size_t>(i)];
+    if (i % 977 == 0) CHECK(y[static_cast<size_t>(i)] == sum);
+  }
 }
