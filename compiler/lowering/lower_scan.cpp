@@ -368,8 +368,8 @@ void lowerTopK(LoweringContext& ctx, bool kFromInput) {
 const char* const kLineMapping =
     "lines along the axis kept whole on a tile (read in place, or gathered by one exchange into blocks "
     "[axis, width] spread over tiles); one vertex per worker chunk of a tile's blocks; results are the output "
-    "when the axis is innermost, else exchanged into a linear output. TopK splits long innermost lines into "
-    "about sqrt(axis/k) pieces over tiles, then merges the candidates per line";
+    "when the axis is innermost, else exchanged into a linear output. Long innermost lines are split into "
+    "pieces over tiles: TopK merges the pieces' candidates per line, CumSum adds each piece's carry";
 
 }  // namespace
 
