@@ -211,7 +211,7 @@ void emitConv(LoweringContext& ctx, const ConvSpec& spec, const ConvTypes& types
 
   MatMulPlan plan;
   try {
-    plan = planMatMul(problem, ctx.target());
+    plan = planMatMul(problem, ctx.target(), productOptions(ctx.model(), ctx.target(), weights ? weights->bytes.size() : 0));
   } catch (const CompileError& e) {
     throw CompileError(ctx.where() + ": " + spec.describe() + " does not fit the tile memory: " + e.what());
   }

@@ -142,7 +142,9 @@ void lowerProduct(LoweringContext& ctx, MatMulProblem problem, MatMulEmission em
   }
   MatMulPlan plan;
   try {
-    plan = planMatMul(problem, ctx.target());
+    const auto constantBytes = [](const MatMulOperandView& v) { return v.constant ? v.constant->bytes.size() : 0; };
+    plan = planMatMul(problem, ctx.target(),
+                      productOptions(ctx.model(), ctx.target(), constantBytes(emission.lhs) + constantBytes(emission.rhs)));
   } catch (const CompileError& e) {
     throw CompileError(ctx.where() + ": " + e.what());
   }

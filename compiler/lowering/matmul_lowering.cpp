@@ -137,11 +137,15 @@ TileBuffer tileBuffer(const std::vector<TileBlock>& blocks, const std::vector<ui
   return buffer;
 }
 
-// An operand's blocks on their tiles: a constant laid out at compile time, or a variable
-// filled by copies in `exchange`.
-uint32_t placeOperand(GraphBuilder& b, const std::string& name, const MatMulOperandView& view,
-                      const std::vector<TileBlock>& blocks, bool isLhs, bool transposed, uint32_t exchange,
-                      std::vector<uint64_t>& base) {
+// An operand's blocks on their tiles: a resident constant laid out at compile time, or a
+// variable filled by copies in `exchange` (from a constant stored once when not resident).
+uint32_t placeOperand(GraphBuilder& b, const std::string& name, MatMulOperandView view,
+                      const std::vector<TileBlock>& blocks, bool isLhs, bool resident, bool transposed,
+                      uint32_t exchange, std::vector<uint64_t>& base) {
+  if (view.constant != nullptr && !resident) {
+    view.var = b.addConstant(name + "_store", *view.constant);
+    view.constant = nullptr;
+  }
   std::vector<uint64_t> sizes;
   for (const TileBlock& block : blocks) {
     sizes.push_back(block.g.size() * block.k.size() * (isLhs ? block.m.size() : block.n.size()));
@@ -190,6 +194,17 @@ uint64_t mostElementsOnATile(const VariableDesc& var) {
   return most;
 }
 
+MatMulOptions productOptions(const ImportedModel& model, const Target& target, uint64_t constantBytes) {
+  MatMulOptions options;
+  if (constantBytes == 0) return options;
+  uint64_t modelBytes = 0;
+  for (const auto& [name, value] : model.constants) modelBytes += value.bytes.size();
+  const double share = static_cast<double>(constantBytes) / static_cast<double>(std::max(modelBytes, constantBytes));
+  options.residentConstantBytesPerTile =
+      static_cast<uint64_t>(share * kResidentConstantShare * static_cast<double>(target.bytesPerTile));
+  return options;
+}
+
 uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmission& e) {
   const MatMulProblem& p = plan.problem;
   if (!CodeletRegistry::instance().find(e.productCodelet)) {
@@ -199,14 +214,18 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   const bool amp = p.unit == MatMulUnit::Amp;
   // Blocks are stored in the order the source is contiguous in, so that each row of a block
   // is one copy; the AMP reads either order of lhs, worker code only [m][k].
-  const bool lhsTransposed = amp && e.lhs.constant == nullptr && e.lhs.colStride != 1 && e.lhs.rowStride == 1;
-  const bool rhsTransposed = e.rhs.constant == nullptr && e.rhs.colStride != 1 && e.rhs.rowStride == 1;
+  const bool lhsResident = e.lhs.constant != nullptr && plan.lhsResident;
+  const bool rhsResident = e.rhs.constant != nullptr && plan.rhsResident;
+  const bool lhsTransposed = amp && !lhsResident && e.lhs.colStride != 1 && e.lhs.rowStride == 1;
+  const bool rhsTransposed = !rhsResident && e.rhs.colStride != 1 && e.rhs.rowStride == 1;
 
   // 1. Operands.
   const uint32_t exchangeIn = b.addExchange(e.name + "/operands");
   std::vector<uint64_t> lhsBase, rhsBase;
-  const uint32_t lhsVar = placeOperand(b, e.name + "/lhs", e.lhs, blocks, true, lhsTransposed, exchangeIn, lhsBase);
-  const uint32_t rhsVar = placeOperand(b, e.name + "/rhs", e.rhs, blocks, false, rhsTransposed, exchangeIn, rhsBase);
+  const uint32_t lhsVar =
+      placeOperand(b, e.name + "/lhs", e.lhs, blocks, true, lhsResident, lhsTransposed, exchangeIn, lhsBase);
+  const uint32_t rhsVar =
+      placeOperand(b, e.name + "/rhs", e.rhs, blocks, false, rhsResident, rhsTransposed, exchangeIn, rhsBase);
 
   // Single elements every product tile needs (run-time zero points): one copy per tile.
   std::vector<std::optional<Slice>> broadcastFields;

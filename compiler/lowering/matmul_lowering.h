@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/const_tensor.h"
+#include "compiler/import/onnx_import.h"
 #include "compiler/lowering/graph_builder.h"
 #include "compiler/planning/matmul_planner.h"
 
@@ -55,6 +56,16 @@ struct MatMulEmission {
 
 // The most elements any one tile holds of `var` (a sender's load, for the planner).
 uint64_t mostElementsOnATile(const VariableDesc& var);
+
+// Share of a tile's memory that the resident (compile-time laid out, replicated) constant
+// blocks of all a model's products may fill together (assumption, docs/matmul-planner.md):
+// the rest is left to activations, code and vertex state.
+inline constexpr double kResidentConstantShare = 0.25;
+// Planner options for a product whose compile-time operands hold `constantBytes`: its
+// resident-constant budget per tile is its share (by bytes) of all the model's initializers
+// times kResidentConstantShare of a tile, so that the products' replicated weights fit
+// together; beyond it weights are stored once and exchanged (MatMulOptions).
+MatMulOptions productOptions(const ImportedModel& model, const Target& target, uint64_t constantBytes);
 
 // Emits the product; returns the output variable.
 uint32_t emitMatMul(GraphBuilder& builder, const MatMulPlan& plan, const MatMulEmission& emission);

@@ -78,7 +78,8 @@ std::vector<uint64_t> vectorRowChunks(uint64_t groups, uint64_t rows, const Targ
 }
 
 MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& target, uint64_t groupBlock,
-                               uint64_t mBlock, uint64_t nBlock, uint64_t kBlock) {
+                               uint64_t mBlock, uint64_t nBlock, uint64_t kBlock,
+                               uint64_t residentConstantBytesPerTile) {
   MatMulPlan plan;
   plan.problem = problem;
   plan.groupBlock = groupBlock;
@@ -96,6 +97,8 @@ MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& targe
   // Memory of the busiest tile (a full block).
   const uint64_t lhsBlock = groupBlock * mBlock * kBlock * lhsBytes;
   const uint64_t rhsBlock = groupBlock * kBlock * nBlock * rhsBytes;
+  plan.lhsResident = p.lhsConstant && lhsBlock <= residentConstantBytesPerTile;
+  plan.rhsResident = p.rhsConstant && rhsBlock <= residentConstantBytesPerTile;
   const uint64_t outBlockElements = groupBlock * mBlock * nBlock;
   const uint64_t piece = plan.reducePiece(outBlockElements);
   plan.bytesPerTile = lhsBlock + rhsBlock;
@@ -108,7 +111,7 @@ MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& targe
 
   // 1. Operands to the tiles that multiply them. Every lhs element goes to the nParts tiles
   // of its row block (and to each group block that shares it); likewise rhs over mParts.
-  const uint64_t received = (p.lhsConstant ? 0 : lhsBlock) + (p.rhsConstant ? 0 : rhsBlock);
+  const uint64_t received = (plan.lhsResident ? 0 : lhsBlock) + (plan.rhsResident ? 0 : rhsBlock);
   if (received > 0) {
     const auto groupFan = [&](uint64_t operandGroups) {
       return std::min(plan.groupParts, ceilDiv(p.groups, std::max<uint64_t>(1, operandGroups)));
@@ -119,8 +122,8 @@ MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& targe
     const uint64_t rhsSource = p.rhsSourceElementsPerTile != 0
                                    ? p.rhsSourceElementsPerTile
                                    : linearElementsPerTile(p.rhsGroups * p.k * p.n, p.rhsType, target);
-    const uint64_t sent = (p.lhsConstant ? 0 : lhsSource * lhsBytes * plan.nParts * groupFan(p.lhsGroups)) +
-                          (p.rhsConstant ? 0 : rhsSource * rhsBytes * plan.mParts * groupFan(p.rhsGroups));
+    const uint64_t sent = (plan.lhsResident ? 0 : lhsSource * lhsBytes * plan.nParts * groupFan(p.lhsGroups)) +
+                          (plan.rhsResident ? 0 : rhsSource * rhsBytes * plan.mParts * groupFan(p.rhsGroups));
     plan.cost.exchangeIn = exchangeCycles(target, sent, received);
   }
 
@@ -171,10 +174,11 @@ MatMulPlan planMatMul(const MatMulProblem& problem, const Target& target, const 
   }
   MatMulProblem p = problem;
   // Work out the senders' load once rather than per candidate.
-  if (!p.lhsConstant && p.lhsSourceElementsPerTile == 0) {
+  // (Constants too: one that is not resident is exchanged from a linear layout.)
+  if (p.lhsSourceElementsPerTile == 0) {
     p.lhsSourceElementsPerTile = linearElementsPerTile(p.lhsGroups * p.m * p.k, p.lhsType, target);
   }
-  if (!p.rhsConstant && p.rhsSourceElementsPerTile == 0) {
+  if (p.rhsSourceElementsPerTile == 0) {
     p.rhsSourceElementsPerTile = linearElementsPerTile(p.rhsGroups * p.k * p.n, p.rhsType, target);
   }
   if (p.hasBias && !p.biasConstant && p.biasSourceElementsPerTile == 0) {
@@ -208,7 +212,7 @@ MatMulPlan planMatMul(const MatMulProblem& problem, const Target& target, const 
         if (nParts > target.tiles) break;
         for (uint64_t k : kBlocks) {
           if (nParts * ceilDiv(p.k, k) > target.tiles) break;
-          MatMulPlan plan = evaluateMatMulSplit(p, target, g, m, n, k);
+          MatMulPlan plan = evaluateMatMulSplit(p, target, g, m, n, k, options.residentConstantBytesPerTile);
           smallestBytes = std::min(smallestBytes, plan.bytesPerTile);
           if (plan.bytesPerTile > budget) continue;
           if (!found || plan.cost.total() < best.cost.total() ||

@@ -17,6 +17,7 @@
 // Phases 3 and 4 are skipped when kParts is 1 and the partials are the output as they are.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ struct MatMulOptions {
   // Share of a tile's memory the plan's operand blocks, partials and output may take; the
   // rest is left to other tensors. poplibs' default availableMemoryProportion.
   double availableMemoryProportion = 0.6;
+  // Bytes of compile-time-laid-out constant blocks a tile may hold for this product. A
+  // constant operand's blocks are replicated over the tiles that share them; where they
+  // would exceed this, the constant is instead stored once, spread over the tiles, and
+  // exchanged into its blocks at run time like a run-time operand (what poplibs does with
+  // weights), trading exchange cycles for memory. No limit by default.
+  uint64_t residentConstantBytesPerTile = UINT64_MAX;
 };
 
 // Estimated cycles by phase, each including its sync.
@@ -74,6 +81,8 @@ struct MatMulPlan {
   // how many blocks each dimension has.
   uint64_t groupBlock = 1, mBlock = 1, nBlock = 1, kBlock = 1;
   uint64_t groupParts = 1, mParts = 1, nParts = 1, kParts = 1;
+  // Constant operands laid out per tile at compile time (else exchanged into their blocks).
+  bool lhsResident = false, rhsResident = false;
   bool lhsTransposedOnTile = false;  // AMP only: lhs blocks stored [k][m]
   bool rhsTransposedOnTile = false;  // rhs blocks stored [n][k]
   uint64_t bytesPerTile = 0;         // the busiest tile's operand blocks, partials, output
@@ -92,8 +101,10 @@ struct MatMulPlan {
 };
 
 // Estimates one candidate split (block sizes per dimension) of `problem`.
+// Constant operands stay resident when their blocks fit `residentConstantBytesPerTile`.
 MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& target, uint64_t groupBlock,
-                               uint64_t mBlock, uint64_t nBlock, uint64_t kBlock);
+                               uint64_t mBlock, uint64_t nBlock, uint64_t kBlock,
+                               uint64_t residentConstantBytesPerTile = UINT64_MAX);
 
 // The cheapest split whose busiest tile fits the memory budget. Throws CompileError naming
 // the smallest footprint it found when none fits.
