@@ -23,6 +23,7 @@ const CodeletRegistry& CodeletRegistry::instance() {
     codelets::registerLogicCodelets(tables);
     codelets::registerActivationCodelets(tables);
     codelets::registerPoolCodelets(tables);
+    codelets::registerRecurrentCodelets(tables);
     return tables;
   }();
   return registry;

@@ -145,6 +145,16 @@ void GraphBuilder::streamCopy(uint32_t stream) {
   ++step_;
 }
 
+void GraphBuilder::repeat(uint64_t count, const std::function<void()>& emitBody) {
+  std::vector<Program> outer = std::move(sequence_);
+  sequence_.clear();
+  emitBody();
+  Program body = Program::sequence(std::move(sequence_));
+  sequence_ = std::move(outer);
+  if (body.body.empty() || count == 0) return;
+  sequence_.push_back(Program::repeat(count, std::move(body)));
+}
+
 Program GraphBuilder::takeSequence() {
   Program seq = Program::sequence(std::move(sequence_));
   sequence_.clear();

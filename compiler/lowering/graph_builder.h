@@ -4,6 +4,7 @@
 // tile offsets and finalizeExecutable() turns slices into tile-local regions.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,10 @@ class GraphBuilder {
   void execute(uint32_t computeSet);
   void exchange(uint32_t exchange);
   void streamCopy(uint32_t stream);
+  // Appends a Repeat of `count` iterations whose body is the steps `emitBody` appends. A
+  // value carried from one iteration to the next must be touched before the loop and by the
+  // body's last step, so that liveness (a range of steps) covers the whole body.
+  void repeat(uint64_t count, const std::function<void()>& emitBody);
   Program takeSequence();  // the steps appended since the last call
 
   const BuiltGraph& graph() const { return graph_; }

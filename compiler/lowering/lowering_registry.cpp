@@ -14,6 +14,7 @@ const LoweringRegistry& LoweringRegistry::instance() {
     registerMatMulLowerings(r);
     registerConvLowerings(r);
     registerPoolLowerings(r);
+    registerRecurrentLowerings(r);
     registerReductionLowerings(r);
     registerSoftmaxLowerings(r);
     registerNormalizationLowerings(r);

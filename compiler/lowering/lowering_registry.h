@@ -38,6 +38,7 @@ void registerConstantLowerings(LoweringRegistry& registry);
 void registerMatMulLowerings(LoweringRegistry& registry);
 void registerConvLowerings(LoweringRegistry& registry);
 void registerPoolLowerings(LoweringRegistry& registry);
+void registerRecurrentLowerings(LoweringRegistry& registry);
 void registerReductionLowerings(LoweringRegistry& registry);
 void registerSoftmaxLowerings(LoweringRegistry& registry);
 void registerNormalizationLowerings(LoweringRegistry& registry);

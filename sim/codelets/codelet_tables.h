@@ -33,6 +33,8 @@ void registerLogicCodelets(CodeletRegistry& registry);
 void registerActivationCodelets(CodeletRegistry& registry);
 // MaxPool, MaxPoolIndices, AveragePool, LpPool over gathered windows (pool_codelets.cpp).
 void registerPoolCodelets(CodeletRegistry& registry);
+// RecurrentStep: RNN, GRU and LSTM cells over blocks of hidden units (rnn_codelets.cpp).
+void registerRecurrentCodelets(CodeletRegistry& registry);
 
 // Bytes of machine code an elementwise or cast codelet occupies on a tile (assumption,
 // docs/cost-model.md).
