@@ -1,6 +1,7 @@
 #include "compiler/lowering/elementwise.h"
 
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -30,6 +31,42 @@ ConstTensor expandConstant(const ConstTensor& value, const Shape& outShape) {
                                     run.count * size);
                       });
   return out;
+}
+
+// Each tile's spans of `mapping` cut into at most workerContexts chunks of whole grains (a
+// tile with one span is cut as splitForWorkers cuts it); a chunk may take pieces of several
+// spans, one region each, so a fragmented layout (a matrix product's output blocks) still
+// makes at most workerContexts vertices per tile. Calls f(tile, pieces) per chunk.
+template <class F>
+void forEachWorkerChunk(const std::vector<TileSpan>& mapping, DType dtype, const Target& target, F f) {
+  std::map<uint32_t, std::vector<TileSpan>> perTile;
+  for (const TileSpan& span : mapping) perTile[span.tile].push_back(span);
+  const uint64_t grain = vectorGrain(dtype, target);
+  for (const auto& [tile, spans] : perTile) {
+    uint64_t total = 0;
+    for (const TileSpan& span : spans) total += span.count;
+    if (total == 0) continue;
+    const uint64_t grains = (total + grain - 1) / grain;
+    const uint64_t workers = std::min<uint64_t>(target.workerContexts, grains);
+    const uint64_t share = (grains + workers - 1) / workers * grain;
+    std::vector<TileSpan> pieces;
+    uint64_t filled = 0;
+    for (TileSpan span : spans) {
+      while (span.count > 0) {
+        const uint64_t n = std::min(span.count, share - filled);
+        pieces.push_back({tile, span.first, n});
+        span.first += n;
+        span.count -= n;
+        filled += n;
+        if (filled == share) {
+          f(tile, pieces);
+          pieces.clear();
+          filled = 0;
+        }
+      }
+    }
+    if (!pieces.empty()) f(tile, pieces);
+  }
 }
 
 }  // namespace
@@ -102,14 +139,16 @@ void lowerElementwise(LoweringContext& ctx, const std::string& codelet, const st
   }
 
   const uint32_t computeSet = b.addComputeSet(ctx.name());
-  for (const TileSpan& span : mapping) {
-    for (const TileSpan& chunk : splitForWorkers(span, out.dtype, ctx.target())) {
-      std::vector<std::vector<Slice>> fields;
-      for (uint32_t var : operandVars) fields.push_back({{var, chunk.first, chunk.count}});
-      fields.push_back({{outVar, chunk.first, chunk.count}});
-      b.addVertex(computeSet, codelet, chunk.tile, std::move(fields), scalars);
+  forEachWorkerChunk(mapping, out.dtype, ctx.target(), [&](uint32_t tile, const std::vector<TileSpan>& pieces) {
+    std::vector<std::vector<Slice>> fields;
+    for (uint32_t var : operandVars) {
+      fields.emplace_back();
+      for (const TileSpan& piece : pieces) fields.back().push_back({var, piece.first, piece.count});
     }
-  }
+    fields.emplace_back();
+    for (const TileSpan& piece : pieces) fields.back().push_back({outVar, piece.first, piece.count});
+    b.addVertex(computeSet, codelet, tile, std::move(fields), scalars);
+  });
   if (exchange) b.exchange(*exchange);
   b.execute(computeSet);
   ctx.setOutput(0, {outVar, out.dtype, out.shape});

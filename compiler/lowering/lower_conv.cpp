@@ -217,6 +217,8 @@ void emitConv(LoweringContext& ctx, const ConvSpec& spec, const ConvTypes& types
   }
   emission.name = ctx.name();
   emission.outputName = ctx.outputVariableName(0);
+  emission.tidyOutput = true;
+  emission.firstTile = firstTileAvoidingTileZero(plan, ctx.target());
   emission.outputShape = out.shape;
   emission.productCodelet = types.codelet;
   const uint32_t var = emitMatMul(b, plan, emission);

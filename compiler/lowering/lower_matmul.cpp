@@ -150,6 +150,8 @@ void lowerProduct(LoweringContext& ctx, MatMulProblem problem, MatMulEmission em
   }
   emission.name = ctx.name();
   emission.outputName = ctx.outputVariableName(0);
+  emission.tidyOutput = true;
+  emission.firstTile = firstTileAvoidingTileZero(plan, ctx.target());
   emission.outputShape = out.shape;
   const uint32_t var = emitMatMul(b, plan, emission);
   ctx.setOutput(0, {var, out.dtype, out.shape});

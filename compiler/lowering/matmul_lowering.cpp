@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <tuple>
 
 #include "compiler/compiler.h"
 #include "sim/codelet.h"
@@ -29,7 +31,7 @@ struct TileBlock {
   uint64_t outElements() const { return g.size() * m.size() * n.size(); }
 };
 
-std::vector<TileBlock> tileBlocks(const MatMulPlan& plan) {
+std::vector<TileBlock> tileBlocks(const MatMulPlan& plan, uint32_t firstTile, uint32_t tiles) {
   const MatMulProblem& p = plan.problem;
   std::vector<TileBlock> blocks;
   blocks.reserve(plan.tiles());
@@ -38,7 +40,7 @@ std::vector<TileBlock> tileBlocks(const MatMulPlan& plan) {
       for (uint64_t np = 0; np < plan.nParts; ++np)
         for (uint64_t kp = 0; kp < plan.kParts; ++kp) {
           TileBlock b;
-          b.tile = plan.tileOf(gp, mp, np, kp);
+          b.tile = static_cast<uint32_t>((uint64_t{plan.tileOf(gp, mp, np, kp)} + firstTile) % tiles);
           b.gPart = gp;
           b.mPart = mp;
           b.nPart = np;
@@ -142,10 +144,6 @@ TileBuffer tileBuffer(const std::vector<TileBlock>& blocks, const std::vector<ui
 uint32_t placeOperand(GraphBuilder& b, const std::string& name, MatMulOperandView view,
                       const std::vector<TileBlock>& blocks, bool isLhs, bool resident, bool transposed,
                       uint32_t exchange, std::vector<uint64_t>& base) {
-  if (view.constant != nullptr && !resident) {
-    view.var = b.addConstant(name + "_store", *view.constant);
-    view.constant = nullptr;
-  }
   std::vector<uint64_t> sizes;
   for (const TileBlock& block : blocks) {
     sizes.push_back(block.g.size() * block.k.size() * (isLhs ? block.m.size() : block.n.size()));
@@ -153,6 +151,33 @@ uint32_t placeOperand(GraphBuilder& b, const std::string& name, MatMulOperandVie
   TileBuffer buffer = tileBuffer(blocks, sizes);
   base = buffer.base;
   const Shape shape{static_cast<int64_t>(buffer.total)};
+  if (view.constant != nullptr && !resident) {
+    // Stored once, spread linearly, with each distinct block contiguous in its tile layout,
+    // so that a tile's block is one copy (cut only where the store changes tile).
+    const size_t bytes = dtypeSize(view.dtype);
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t> storeOffset;
+    std::vector<uint8_t> stored;
+    std::vector<uint64_t> offsets;
+    for (const TileBlock& block : blocks) {
+      const auto key = std::make_tuple(block.gPart, isLhs ? block.mPart : block.kPart, isLhs ? block.kPart : block.nPart);
+      auto [it, added] = storeOffset.emplace(key, stored.size() / bytes);
+      if (added) {
+        forEachOperandRun(view, block.g, isLhs ? block.m : block.k, isLhs ? block.k : block.n, transposed,
+                          [&](uint64_t first, uint64_t length) {
+                            const uint8_t* from = view.constant->bytes.data() + first * bytes;
+                            stored.insert(stored.end(), from, from + length * bytes);
+                          });
+      }
+      offsets.push_back(it->second);
+    }
+    const uint64_t storedElements = stored.size() / bytes;
+    const uint32_t store = b.addConstant(name + "_store", {view.dtype, {static_cast<int64_t>(storedElements)}, std::move(stored)});
+    const uint32_t var = b.addVariable(name, view.dtype, shape, std::move(buffer.mapping));
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      if (sizes[i] > 0) b.addCopy(exchange, {store, offsets[i], sizes[i]}, var, base[i]);
+    }
+    return var;
+  }
   if (view.constant != nullptr) {
     const size_t bytes = dtypeSize(view.dtype);
     ConstTensor value{view.dtype, shape, {}};
@@ -205,12 +230,52 @@ MatMulOptions productOptions(const ImportedModel& model, const Target& target, u
   return options;
 }
 
+// Tiles that linear mappings of small tensors crowd (assumption: 32 of 1472 leaves the
+// products almost every tile).
+constexpr uint64_t kCrowdedTiles = 32;
+
+uint32_t tileForName(const std::string& name, const Target& target) {
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a
+  for (char c : name) hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return static_cast<uint32_t>(hash % std::max<uint32_t>(1, target.tiles));
+}
+
+uint32_t firstTileAvoidingTileZero(const MatMulPlan& plan, const Target& target) {
+  return target.tiles > plan.tiles() ? target.tiles - plan.tiles() : 0;
+}
+
+std::vector<TileSpan> rowMapping(const std::string& name, const Shape& shape, DType dtype, const Target& target) {
+  // Whole rows (the innermost dimension) per tile, so that a later reduction or softmax
+  // along rows stays on one tile; rows longer than kMaxRowBytes are spread linearly.
+  constexpr uint64_t kMaxRowBytes = 4 * 1024;
+  const uint64_t elements = static_cast<uint64_t>(elementCount(shape));
+  const uint64_t rowLength = shape.empty() ? 1 : static_cast<uint64_t>(std::max<int64_t>(1, shape.back()));
+  if (elements == 0 || rowLength * dtypeSize(dtype) > kMaxRowBytes) return linearMapping(elements, dtype, target);
+  // A tensor of fewer rows than tiles starts at a tile chosen by its name, so that
+  // the outputs of successive products, and what later ops lay out like them, do not all
+  // crowd the same tiles.
+  const uint64_t tiles = target.tiles;
+  const uint64_t rows = elements / rowLength;
+  const uint64_t rowsPerTile = (rows + tiles - 1) / tiles;
+  // Tiles [0, kCrowdedTiles) are left out when the tensor fits elsewhere: the linear mappings
+  // of small tensors (statistics, scalars) all start at tile 0.
+  const uint64_t tilesNeeded = (rows + rowsPerTile - 1) / rowsPerTile;
+  const uint64_t room = tiles > tilesNeeded + kCrowdedTiles ? tiles - tilesNeeded - kCrowdedTiles : 0;
+  const uint64_t start = room > 0 ? kCrowdedTiles + tileForName(name, target) % room : 0;
+  std::vector<TileSpan> mapping;
+  for (uint64_t row = 0, tile = start; row < rows; row += rowsPerTile, ++tile) {
+    mapping.push_back({static_cast<uint32_t>(tile % tiles), row * rowLength, std::min(rowsPerTile, rows - row) * rowLength});
+  }
+  std::sort(mapping.begin(), mapping.end(), [](const TileSpan& a, const TileSpan& b) { return a.first < b.first; });
+  return mapping;
+}
+
 uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmission& e) {
   const MatMulProblem& p = plan.problem;
   if (!CodeletRegistry::instance().find(e.productCodelet)) {
     throw CompileError("internal: no codelet " + e.productCodelet);
   }
-  const std::vector<TileBlock> blocks = tileBlocks(plan);
+  const std::vector<TileBlock> blocks = tileBlocks(plan, e.firstTile, b.target().tiles);
   const bool amp = p.unit == MatMulUnit::Amp;
   // Blocks are stored in the order the source is contiguous in, so that each row of a block
   // is one copy; the AMP reads either order of lhs, worker code only [m][k].
@@ -255,7 +320,18 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   uint32_t outVar = 0;
   uint32_t partialsVar = 0;
   std::vector<uint64_t> partialsBase;
-  if (direct) {
+  // A tidy output: the blocks (or reduced pieces) are written contiguously on their tiles,
+  // and one exchange lays the output out in whole rows (rowMapping).
+  uint32_t tileOutVar = 0;
+  std::vector<uint64_t> tileOutBase;
+  if (direct && e.tidyOutput) {
+    std::vector<uint64_t> sizes;
+    for (const TileBlock& block : blocks) sizes.push_back(block.outElements());
+    TileBuffer buffer = tileBuffer(blocks, sizes);
+    tileOutBase = buffer.base;
+    tileOutVar = b.addVariable(e.name + "/out_blocks", p.outputType, {static_cast<int64_t>(buffer.total)},
+                               std::move(buffer.mapping));
+  } else if (direct) {
     std::vector<TileSpan> spans;
     for (const TileBlock& block : blocks) {
       forEachOutputSegment(block, p.m, p.n, 0, block.outElements(), [&](uint64_t first, uint64_t length, uint64_t) {
@@ -274,7 +350,9 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   // The output slices of block elements [first, end), or the partials slice.
   auto productOut = [&](size_t i, uint64_t first, uint64_t end) {
     std::vector<Slice> slices;
-    if (direct) {
+    if (direct && e.tidyOutput) {
+      slices.push_back({tileOutVar, tileOutBase[i] + first, end - first});
+    } else if (direct) {
       forEachOutputSegment(blocks[i], p.m, p.n, first, end, [&](uint64_t element, uint64_t length, uint64_t) {
         slices.push_back({outVar, element, length});
       });
@@ -315,6 +393,26 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   }
   b.exchange(exchangeIn);
   b.execute(product);
+  // The tidy exchange: output row segments of the blocks (or pieces) at tileOut[base + offset].
+  auto tidy = [&](const std::vector<std::pair<size_t, std::pair<uint64_t, uint64_t>>>& parts) {
+    outVar = b.addVariable(e.outputName, p.outputType, e.outputShape,
+                           rowMapping(e.outputName, e.outputShape, p.outputType, b.target()));
+    const uint32_t exchange = b.addExchange(e.name + "/tidy");
+    for (size_t part = 0; part < parts.size(); ++part) {
+      const auto& [blockIndex, range] = parts[part];
+      forEachOutputSegment(blocks[blockIndex], p.m, p.n, range.first, range.second,
+                           [&](uint64_t element, uint64_t length, uint64_t offset) {
+                             b.addCopy(exchange, {tileOutVar, tileOutBase[part] + offset - range.first, length}, outVar,
+                                       element);
+                           });
+    }
+    b.exchange(exchange);
+  };
+  if (direct && e.tidyOutput) {
+    std::vector<std::pair<size_t, std::pair<uint64_t, uint64_t>>> parts;
+    for (size_t i = 0; i < blocks.size(); ++i) parts.push_back({i, {0, blocks[i].outElements()}});
+    tidy(parts);
+  }
   if (direct) return outVar;
 
   // 3. Each output block is cut into kParts pieces; piece l is reduced on the block's tile l,
@@ -343,7 +441,16 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
                            outSpans.push_back({blocks[piece.reducer].tile, element, length});
                          });
   }
-  outVar = b.addVariable(e.outputName, p.outputType, e.outputShape, sortedMapping(std::move(outSpans)));
+  if (e.tidyOutput) {
+    std::vector<uint64_t> sizes(blocks.size(), 0);
+    for (const Piece& piece : pieces) sizes[piece.reducer] = piece.size();
+    TileBuffer buffer = tileBuffer(blocks, sizes);
+    for (const Piece& piece : pieces) tileOutBase.push_back(buffer.base[piece.reducer]);
+    tileOutVar = b.addVariable(e.name + "/out_pieces", p.outputType, {static_cast<int64_t>(buffer.total)},
+                               std::move(buffer.mapping));
+  } else {
+    outVar = b.addVariable(e.outputName, p.outputType, e.outputShape, sortedMapping(std::move(outSpans)));
+  }
   TileBuffer receive = tileBuffer(blocks, receiveSizes);
   const uint32_t receiveVar =
       receive.total == 0 ? 0
@@ -412,26 +519,44 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   if (!CodeletRegistry::instance().find(reduceCodelet)) throw CompileError("internal: no codelet " + reduceCodelet);
   const std::vector<int64_t> reduceScalars{scalarFromDouble(e.epilogue.alpha), scalarFromDouble(e.epilogue.beta)};
   const uint32_t reduce = b.addComputeSet(e.name + "/reduce");
-  for (const Piece& piece : pieces) {
+  for (size_t pieceIndex = 0; pieceIndex < pieces.size(); ++pieceIndex) {
+    const Piece& piece = pieces[pieceIndex];
     const TileBlock& reducer = blocks[piece.reducer];
     uint64_t offset = 0;
     for (uint64_t chunk : reduceChunks(piece.size(), p.partialsType, b.target())) {
       std::vector<Slice> out;
-      forEachOutputSegment(reducer, p.m, p.n, piece.first + offset, piece.first + offset + chunk,
-                           [&](uint64_t element, uint64_t length, uint64_t) { out.push_back({outVar, element, length}); });
+      if (e.tidyOutput) {
+        out.push_back({tileOutVar, tileOutBase[pieceIndex] + offset, chunk});
+      } else {
+        forEachOutputSegment(reducer, p.m, p.n, piece.first + offset, piece.first + offset + chunk,
+                             [&](uint64_t element, uint64_t length, uint64_t) { out.push_back({outVar, element, length}); });
+      }
       std::vector<Slice> partials{{partialsVar, partialsBase[piece.reducer] + piece.first + offset, chunk}};
-      for (uint64_t slot = 0; slot + 1 < plan.kParts; ++slot) {
-        partials.push_back({receiveVar, receive.base[piece.reducer] + slot * piece.size() + offset, chunk});
+      std::vector<int64_t> scalars = reduceScalars;
+      if (e.tidyOutput && plan.kParts > 2) {
+        // The strided form: the received partials as one region, a piece apart.
+        partials.push_back(
+            {receiveVar, receive.base[piece.reducer] + offset, (plan.kParts - 2) * piece.size() + chunk});
+        scalars.push_back(static_cast<int64_t>(piece.size()));
+      } else {
+        for (uint64_t slot = 0; slot + 1 < plan.kParts; ++slot) {
+          partials.push_back({receiveVar, receive.base[piece.reducer] + slot * piece.size() + offset, chunk});
+        }
       }
       std::vector<Slice> bias;
       if (e.epilogue.bias) bias.push_back({biasVar, biasBase[piece.reducer] + offset, chunk});
       b.addVertex(reduce, reduceCodelet, reducer.tile, {std::move(out), std::move(partials), std::move(bias)},
-                  reduceScalars);
+                  std::move(scalars));
       offset += chunk;
     }
   }
   b.exchange(exchangeReduce);
   b.execute(reduce);
+  if (e.tidyOutput) {
+    std::vector<std::pair<size_t, std::pair<uint64_t, uint64_t>>> parts;
+    for (const Piece& piece : pieces) parts.push_back({piece.reducer, {piece.first, piece.end}});
+    tidy(parts);
+  }
   return outVar;
 }
 

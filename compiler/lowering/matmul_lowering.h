@@ -52,6 +52,12 @@ struct MatMulEmission {
   // product tile by the operand exchange (MatMulInteger's run-time zero points). An absent
   // entry (nullopt) is an empty field.
   std::vector<std::optional<Slice>> productBroadcastFields;
+  // Write the blocks (or reduced pieces) contiguously on their tiles and lay the output out
+  // in whole rows by one more exchange (rowMapping): later ops then see a few spans per tile
+  // instead of the blocks' row segments (docs/conv-planner.md, "The tidy output").
+  bool tidyOutput = false;
+  // The plan's tile t runs on tile (t + firstTile) mod tiles (firstTileAvoidingTileZero).
+  uint32_t firstTile = 0;
 };
 
 // The most elements any one tile holds of `var` (a sender's load, for the planner).
@@ -69,5 +75,14 @@ MatMulOptions productOptions(const ImportedModel& model, const Target& target, u
 
 // Emits the product; returns the output variable.
 uint32_t emitMatMul(GraphBuilder& builder, const MatMulPlan& plan, const MatMulEmission& emission);
+
+// A tile chosen by hashing `name`: a stable, spread-out first tile for a tensor.
+uint32_t tileForName(const std::string& name, const Target& target);
+// MatMulEmission::firstTile that leaves the tiles a plan does not use at the start of the
+// chip, where the linear mappings of small tensors (all starting at tile 0) crowd.
+uint32_t firstTileAvoidingTileZero(const MatMulPlan& plan, const Target& target);
+// Whole rows of `shape` (its innermost dimension) per tile, from a tile chosen by `name` when
+// there are fewer rows than tiles; a linear mapping when rows are long.
+std::vector<TileSpan> rowMapping(const std::string& name, const Shape& shape, DType dtype, const Target& target);
 
 }  // namespace ipusim

@@ -1,7 +1,8 @@
 // Matrix-product codelets: AmpMatMul (the AMP, fp16/fp32), integer MatMul and MatMulInteger
 // (vector code on one worker), and ReducePartials (partial sums from several tiles, with
-// Gemm's alpha, beta and bias). Cycle models in matmul_cost.cpp; the host kernels use Eigen
-// on per-vertex blocks so that simulating a large product takes seconds.
+// Gemm's alpha, beta and bias). Cycle models in matmul_cost.cpp; the host kernels convert
+// whole blocks and multiply them with vectorised code (simd_kernels.h) so that simulating a
+// large product takes seconds.
 //
 // Field conventions (every field one region unless said otherwise):
 //   AmpMatMul<in,partials>  [lhs, rhs, out]; scalars [groups, m, k, n, lhsTransposed, rhsTransposed]
@@ -15,8 +16,10 @@
 //   ReducePartials<p,o>     [out (regions), partials (one region per partial, each as long as
 //                           out), bias (regions as long as out, or none)]; scalars [alpha, beta]
 //     out = alpha * sum(partials) + beta * bias, alpha and beta as double bit patterns.
-#include <Eigen/Core>
-
+//     Strided form, scalars [alpha, beta, stride]: partials is two regions, the tile's own
+//     partial, then the received ones, partial s starting `stride` elements after partial
+//     s - 1 (poplibs' single-input reduction reads its partials so): one region, not one
+//     per partial, of vertex state.
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -29,6 +32,7 @@
 #include "sim/codelets/codelet_tables.h"
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/matmul_cost.h"
+#include "sim/codelets/simd_kernels.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
@@ -40,8 +44,6 @@ constexpr uint32_t kAmpCodeBytes = 1024;
 constexpr uint32_t kVectorMatMulCodeBytes = 512;
 constexpr uint32_t kReduceCodeBytes = 512;
 
-using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ColMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
 [[noreturn]] void fieldError(std::string_view codelet, const std::string& what) {
   throw SimError(std::string(codelet) + ": " + what);
@@ -53,30 +55,14 @@ uint64_t count(std::span<const int64_t> scalars, size_t s) {
   return s < scalars.size() && scalars[s] > 0 ? static_cast<uint64_t>(scalars[s]) : 0;
 }
 
-// half -> float through a table: operand blocks are converted element by element, and the
-// table is several times faster than decoding each one.
-const std::vector<float>& halfTable() {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(65536);
-    for (uint32_t bits = 0; bits < 65536; ++bits) t[bits] = halfToFloat(static_cast<uint16_t>(bits));
-    return t;
-  }();
-  return table;
-}
-
-// Reads `n` elements of type D from `bytes` into floats.
+// Reads `n` elements of type D from `bytes` into floats (bulk conversions, simd_kernels.h).
 template <DType D>
 void loadFloats(const uint8_t* bytes, size_t n, float* out) {
   if constexpr (D == DType::Float32) {
     std::memcpy(out, bytes, n * sizeof(float));
   } else {
     static_assert(D == DType::Float16);
-    const std::vector<float>& table = halfTable();
-    for (size_t i = 0; i < n; ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, bytes + 2 * i, 2);
-      out[i] = table[bits];
-    }
+    simd::halfToFloat(bytes, out, n);
   }
 }
 
@@ -86,11 +72,14 @@ void storeFloats(const float* values, size_t n, uint8_t* bytes) {
     std::memcpy(bytes, values, n * sizeof(float));
   } else {
     static_assert(D == DType::Float16);
-    for (size_t i = 0; i < n; ++i) {
-      const uint16_t bits = floatToHalf(values[i]);
-      std::memcpy(bytes + 2 * i, &bits, 2);
-    }
+    simd::floatToHalf(values, bytes, n);
   }
+}
+
+// out[c][r] = in[r][c] for a rows x cols matrix.
+void transpose(const float* in, float* out, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
 }
 
 std::span<uint8_t> singleRegion(const VertexData& data, size_t field, uint64_t bytes, std::string_view codelet,
@@ -129,25 +118,26 @@ void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
                             std::to_string(groups * m * n * outBytes));
   }
 
-  thread_local std::vector<float> a, b, c;
+  thread_local std::vector<float> a, b, scratch, c;
   a.resize(m * k);
   b.resize(k * n);
+  scratch.resize(std::max(m * k, k * n));
   c.resize(groups * m * n);
   for (uint64_t g = 0; g < groups; ++g) {
     loadFloats<In>(lhs.data() + g * m * k * inBytes, m * k, a.data());
     loadFloats<In>(rhs.data() + g * k * n * inBytes, k * n, b.data());
-    Eigen::Map<RowMajorMatrix> result(c.data() + g * m * n, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
-    const auto M = static_cast<Eigen::Index>(m), K = static_cast<Eigen::Index>(k), N = static_cast<Eigen::Index>(n);
-    // [k][m] row-major is [m x k] column-major; [n][k] row-major is [k x n] column-major.
-    if (!lhsTransposed && !rhsTransposed) {
-      result.noalias() = Eigen::Map<const RowMajorMatrix>(a.data(), M, K) * Eigen::Map<const RowMajorMatrix>(b.data(), K, N);
-    } else if (!lhsTransposed) {
-      result.noalias() = Eigen::Map<const RowMajorMatrix>(a.data(), M, K) * Eigen::Map<const ColMajorMatrix>(b.data(), K, N);
-    } else if (!rhsTransposed) {
-      result.noalias() = Eigen::Map<const ColMajorMatrix>(a.data(), M, K) * Eigen::Map<const RowMajorMatrix>(b.data(), K, N);
-    } else {
-      result.noalias() = Eigen::Map<const ColMajorMatrix>(a.data(), M, K) * Eigen::Map<const ColMajorMatrix>(b.data(), K, N);
+    // Blocks stored [k][m] (lhs) or [n][k] (rhs) are transposed to row-major [m][k], [k][n].
+    if (lhsTransposed) {
+      transpose(a.data(), scratch.data(), k, m);
+      std::swap(a, scratch);
+      scratch.resize(std::max(m * k, k * n));
     }
+    if (rhsTransposed) {
+      transpose(b.data(), scratch.data(), n, k);
+      std::swap(b, scratch);
+      scratch.resize(std::max(m * k, k * n));
+    }
+    simd::matMul(a.data(), b.data(), c.data() + g * m * n, m, k, n);
   }
   // fp16 partials: the AMP accumulates a vertex's product in wider accumulators and rounds
   // once when it writes the partials (documented in docs/cost-model.md).
@@ -279,17 +269,34 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   using PV = typename Element<P>::Value;
   using OV = typename Element<O>::Value;
   using Acc = std::conditional_t<std::is_floating_point_v<PV>, float, PV>;
-  if (data.fields.size() != 3 || data.scalars.size() != 2) {
-    fieldError(codelet, "needs fields [out, partials, bias] and scalars [alpha, beta]");
+  if (data.fields.size() != 3 || (data.scalars.size() != 2 && data.scalars.size() != 3)) {
+    fieldError(codelet, "needs fields [out, partials, bias] and scalars [alpha, beta] or [alpha, beta, stride]");
   }
   const auto& outRegions = data.fields[0];
-  const auto& partials = data.fields[1];
   const auto& biasRegions = data.fields[2];
   uint64_t elements = 0;
   for (const auto& region : outRegions) elements += region.size() / Element<O>::bytes;
+  const uint64_t partialBytes = elements * Element<P>::bytes;
+  // Every partial as a span of `partialBytes`.
+  thread_local std::vector<std::span<uint8_t>> partials;
+  partials.clear();
+  if (data.scalars.size() == 3) {
+    const uint64_t stride = count(data.scalars, 2) * Element<P>::bytes;
+    const auto& regions = data.fields[1];
+    if (regions.size() != 2 || regions[0].size() != partialBytes || stride < partialBytes ||
+        regions[1].size() < partialBytes || (regions[1].size() - partialBytes) % stride != 0) {
+      fieldError(codelet, "the strided form needs the own partial and a region of received partials `stride` apart");
+    }
+    partials.push_back(regions[0]);
+    for (uint64_t at = 0; at + partialBytes <= regions[1].size(); at += stride) {
+      partials.push_back(regions[1].subspan(at, partialBytes));
+    }
+  } else {
+    partials.assign(data.fields[1].begin(), data.fields[1].end());
+  }
   if (partials.empty()) fieldError(codelet, "needs at least one partial");
   for (const auto& partial : partials) {
-    if (partial.size() != elements * Element<P>::bytes) fieldError(codelet, "every partial must be as long as out");
+    if (partial.size() != partialBytes) fieldError(codelet, "every partial must be as long as out");
   }
   uint64_t biasElements = 0;
   for (const auto& region : biasRegions) biasElements += region.size() / Element<O>::bytes;
@@ -297,6 +304,41 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   const double alpha = scalarAsDouble(data.scalars[0]);
   const double beta = scalarAsDouble(data.scalars[1]);
   const bool scaled = alpha != 1.0 || (!biasRegions.empty() && beta != 1.0);
+  if constexpr (std::is_floating_point_v<Acc> && (O == DType::Float32 || O == DType::Float16)) {
+    // Whole vectors at a time: the same float sums, in the same order, as the loop below.
+    thread_local std::vector<float> sum, term;
+    sum.resize(elements);
+    term.resize(elements);
+    loadFloats<P>(partials[0].data(), elements, sum.data());
+    for (size_t p = 1; p < partials.size(); ++p) {
+      loadFloats<P>(partials[p].data(), elements, term.data());
+      for (size_t i = 0; i < elements; ++i) sum[i] += term[i];
+    }
+    if (!biasRegions.empty()) {
+      size_t at = 0;
+      for (const auto& region : biasRegions) {
+        const size_t n = region.size() / Element<O>::bytes;
+        loadFloats<O>(region.data(), n, term.data() + at);
+        at += n;
+      }
+      const float a = static_cast<float>(alpha), b = static_cast<float>(beta);
+      if (scaled) {
+        for (size_t i = 0; i < elements; ++i) sum[i] = a * sum[i] + b * term[i];
+      } else {
+        for (size_t i = 0; i < elements; ++i) sum[i] = sum[i] + term[i];
+      }
+    } else if (scaled) {
+      const float a = static_cast<float>(alpha);
+      for (size_t i = 0; i < elements; ++i) sum[i] = a * sum[i];
+    }
+    size_t at = 0;
+    for (const auto& region : outRegions) {
+      const size_t n = region.size() / Element<O>::bytes;
+      storeFloats<O>(sum.data() + at, n, region.data());
+      at += n;
+    }
+    return;
+  }
 
   size_t biasRegion = 0, biasAt = 0, e = 0;
   for (const auto& region : outRegions) {
@@ -350,7 +392,13 @@ void addReducePartials(CodeletRegistry& registry) {
     if (!vertex.fields.empty()) {
       for (const Region& region : vertex.fields[0]) elements += region.bytes / dtypeSize(O);
     }
-    const uint64_t partials = vertex.fields.size() > 1 ? vertex.fields[1].size() : 0;
+    uint64_t partials = vertex.fields.size() > 1 ? vertex.fields[1].size() : 0;
+    if (vertex.scalars.size() == 3 && partials == 2 && elements > 0 && vertex.scalars[2] > 0) {
+      // The strided form: the own partial, then received ones `stride` elements apart.
+      const uint64_t stride = static_cast<uint64_t>(vertex.scalars[2]);
+      const uint64_t received = vertex.fields[1][1].bytes / dtypeSize(P);
+      partials = 1 + (received >= elements ? (received - elements) / stride + 1 : 0);
+    }
     const bool bias = vertex.fields.size() > 2 && !vertex.fields[2].empty();
     const double alpha = vertex.scalars.size() > 0 ? scalarAsDouble(vertex.scalars[0]) : 1.0;
     const double beta = vertex.scalars.size() > 1 ? scalarAsDouble(vertex.scalars[1]) : 1.0;

@@ -1,0 +1,196 @@
+#include "sim/codelets/simd_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "sim/half.h"
+
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define IPUSIM_X86_SIMD 1
+#endif
+
+namespace ipusim::codelets::simd {
+
+namespace {
+
+#ifdef IPUSIM_X86_SIMD
+bool cpuHasSimd() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c");
+  return has;
+}
+
+// Rows [r, r + 4) by columns [col, col + 16) of c, over all of k: 8 accumulators.
+inline void block4x16(const float* a, const float* b, float* c, size_t k, size_t lda, size_t ldb, size_t ldc,
+                      size_t rows) {
+  __m256 acc[4][2];
+  for (size_t i = 0; i < 4; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (size_t p = 0; p < k; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
+    for (size_t i = 0; i < rows; ++i) {
+      const __m256 x = _mm256_broadcast_ss(a + i * lda + p);
+      acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    _mm256_storeu_ps(c + i * ldc, acc[i][0]);
+    _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+  }
+}
+
+// The same for the last columns (fewer than 16), through masked loads and stores.
+inline void block4xTail(const float* a, const float* b, float* c, size_t k, size_t lda, size_t ldb, size_t ldc,
+                        size_t rows, size_t cols) {
+  alignas(32) int32_t maskBits[16];
+  for (size_t j = 0; j < 16; ++j) maskBits[j] = j < cols ? -1 : 0;
+  const __m256i m0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(maskBits));
+  const __m256i m1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(maskBits + 8));
+  __m256 acc[4][2];
+  for (size_t i = 0; i < 4; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (size_t p = 0; p < k; ++p) {
+    const __m256 b0 = _mm256_maskload_ps(b + p * ldb, m0), b1 = _mm256_maskload_ps(b + p * ldb + 8, m1);
+    for (size_t i = 0; i < rows; ++i) {
+      const __m256 x = _mm256_broadcast_ss(a + i * lda + p);
+      acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    _mm256_maskstore_ps(c + i * ldc, m0, acc[i][0]);
+    _mm256_maskstore_ps(c + i * ldc + 8, m1, acc[i][1]);
+  }
+}
+
+bool cpuHasAvx512() {
+  static const bool has = cpuHasSimd() && __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+// With AVX-512 (where the CPU has it): rows [r, r + 8) by 32 columns, 16 accumulators; the
+// columns past n are masked. The same fused multiply-adds in the same order as above.
+__attribute__((target("avx512f"))) void block8x32(const float* a, const float* b, float* c, size_t k, size_t lda,
+                                                  size_t ldb, size_t ldc, size_t rows, size_t cols) {
+  const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
+  const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xFFFFu : cols <= 16 ? 0u : (1u << (cols - 16)) - 1u);
+  __m512 acc[8][2];
+  for (size_t i = 0; i < 8; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (size_t p = 0; p < k; ++p) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + p * ldb), b1 = _mm512_maskz_loadu_ps(m1, b + p * ldb + 16);
+    for (size_t i = 0; i < rows; ++i) {
+      const __m512 x = _mm512_set1_ps(a[i * lda + p]);
+      acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    _mm512_mask_storeu_ps(c + i * ldc, m0, acc[i][0]);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc[i][1]);
+  }
+}
+
+// Narrow products (n <= 16): rows [r, r + 16) by up to 16 columns, one accumulator a row.
+__attribute__((target("avx512f"))) void block16x16(const float* a, const float* b, float* c, size_t k, size_t lda,
+                                                   size_t ldb, size_t ldc, size_t rows, size_t cols) {
+  const __mmask16 mask = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
+  __m512 acc[16];
+  for (size_t i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+  for (size_t p = 0; p < k; ++p) {
+    const __m512 row = _mm512_maskz_loadu_ps(mask, b + p * ldb);
+    for (size_t i = 0; i < rows; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), row, acc[i]);
+  }
+  for (size_t i = 0; i < rows; ++i) _mm512_mask_storeu_ps(c + i * ldc, mask, acc[i]);
+}
+
+__attribute__((target("avx512f"))) void matMulAvx512(const float* a, const float* b, float* c, size_t m, size_t k,
+                                                     size_t n) {
+  // 32-column panels of 8 rows while more than 16 columns remain, then 16 rows at a time.
+  size_t col = 0;
+  for (; col < n && n - col > 16; col += 32) {
+    for (size_t r = 0; r < m; r += 8) {
+      block8x32(a + r * k, b + col, c + r * n + col, k, k, n, n, std::min<size_t>(8, m - r), std::min<size_t>(32, n - col));
+    }
+  }
+  if (col < n) {
+    for (size_t r = 0; r < m; r += 16) {
+      block16x16(a + r * k, b + col, c + r * n + col, k, k, n, n, std::min<size_t>(16, m - r), n - col);
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+bool vectorised() {
+#ifdef IPUSIM_X86_SIMD
+  return cpuHasSimd();
+#else
+  return false;
+#endif
+}
+
+void halfToFloat(const void* half, float* out, size_t n) {
+  const auto* in = static_cast<const uint8_t*>(half);
+  size_t i = 0;
+#ifdef IPUSIM_X86_SIMD
+  if (cpuHasSimd()) {
+    for (; i + 8 <= n; i += 8) {
+      _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i))));
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, in + 2 * i, 2);
+    out[i] = ipusim::halfToFloat(bits);
+  }
+}
+
+void floatToHalf(const float* in, void* half, size_t n) {
+  auto* out = static_cast<uint8_t*>(half);
+  size_t i = 0;
+#ifdef IPUSIM_X86_SIMD
+  if (cpuHasSimd()) {
+    for (; i + 8 <= n; i += 8) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i),
+                       _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    const uint16_t bits = ipusim::floatToHalf(in[i]);
+    std::memcpy(out + 2 * i, &bits, 2);
+  }
+}
+
+void matMul(const float* a, const float* b, float* c, size_t m, size_t k, size_t n) {
+#ifdef IPUSIM_X86_SIMD
+  if (cpuHasAvx512()) {
+    matMulAvx512(a, b, c, m, k, n);
+    return;
+  }
+  if (cpuHasSimd()) {
+    for (size_t r = 0; r < m; r += 4) {
+      const size_t rows = std::min<size_t>(4, m - r);
+      size_t col = 0;
+      for (; col + 16 <= n; col += 16) block4x16(a + r * k, b + col, c + r * n + col, k, k, n, n, rows);
+      if (col < n) block4xTail(a + r * k, b + col, c + r * n + col, k, k, n, n, rows, n - col);
+    }
+    return;
+  }
+#endif
+  // Portable: the same sums (in float, k in increasing order) with separate multiply-adds.
+  for (size_t r = 0; r < m; ++r) {
+    float* row = c + r * n;
+    std::fill(row, row + n, 0.0f);
+    for (size_t p = 0; p < k; ++p) {
+      const float x = a[r * k + p];
+      const float* bRow = b + p * n;
+      for (size_t j = 0; j < n; ++j) row[j] = std::fma(x, bRow[j], row[j]);
+    }
+  }
+}
+
+}  // namespace ipusim::codelets::simd
