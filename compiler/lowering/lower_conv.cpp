@@ -213,7 +213,8 @@ void emitConv(LoweringContext& ctx, const ConvSpec& spec, const ConvTypes& types
   try {
     plan = planMatMul(problem, ctx.target(), productOptions(ctx.model(), ctx.target(), weights ? weights->bytes.size() : 0));
   } catch (const CompileError& e) {
-    throw CompileError(ctx.where() + ": " + spec.describe() + " does not fit the tile memory: " + e.what());
+    throw CompileError(ctx.where() + ": " + spec.describe() + " with input '" + ctx.node().input(0) +
+                       "' and weights '" + ctx.node().input(1) + "' does not fit the tile memory: " + e.what());
   }
   emission.name = ctx.name();
   emission.outputName = ctx.outputVariableName(0);

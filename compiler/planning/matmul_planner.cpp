@@ -228,8 +228,9 @@ MatMulPlan planMatMul(const MatMulProblem& problem, const Target& target, const 
     throw CompileError("a matrix product of " + std::to_string(p.groups) + " x [" + std::to_string(p.m) + " x " +
                        std::to_string(p.k) + "] x [" + std::to_string(p.k) + " x " + std::to_string(p.n) +
                        "] does not fit: its smallest split needs " + std::to_string(smallestBytes) +
-                       " bytes on a tile, the budget is " + std::to_string(budget) + " of " +
-                       std::to_string(target.bytesPerTile));
+                       " bytes on every tile it uses, " + std::to_string(smallestBytes - budget) +
+                       " bytes short of the budget of " + std::to_string(budget) + " (a share of " +
+                       std::to_string(target.bytesPerTile) + "-byte tiles)");
   }
   return best;
 }
