@@ -18,11 +18,41 @@ Target targetFor(const std::string& ipuVersion, const std::string& where) {
   }
 }
 
+// A tensor larger than the whole IPU's memory can never be placed: refuse it right after
+// import, before constant folding or lowering allocates anything for it (a shape is a claim
+// any model can make: ConstantOfShape([10^12]) is a few bytes of ONNX).
+void checkTensorsFitTarget(const ImportedModel& model, const Target& target) {
+  const uint64_t capacity = uint64_t{target.tiles} * target.bytesPerTile;
+  for (const auto& [name, info] : model.tensors) {
+    uint64_t bytes = dtypeSize(info.dtype);
+    bool tooLarge = false;
+    for (int64_t dim : info.shape) {
+      if (dim == 0) {
+        bytes = 0;
+        tooLarge = false;
+        break;
+      }
+      const uint64_t d = static_cast<uint64_t>(dim);
+      if (bytes > capacity / d) tooLarge = true;
+      bytes = tooLarge ? bytes : bytes * d;
+    }
+    if (tooLarge || bytes > capacity) {
+      throw CompileError(model.path + ": tensor '" + name + "' (" + std::string(dtypeName(info.dtype)) +
+                         " " + shapeString(info.shape) + ") is larger than the whole " + target.name +
+                         " (" + std::to_string(target.tiles) + " tiles x " +
+                         std::to_string(target.bytesPerTile) + " bytes = " + std::to_string(capacity) +
+                         " bytes)");
+    }
+  }
+}
+
 }  // namespace
 
 Executable compileModel(const ModelOptions& options) {
   ImportedModel model = importModel(options);
-  GraphBuilder builder(targetFor(options.ipuVersion, options.modelPath));
+  const Target target = targetFor(options.ipuVersion, options.modelPath);
+  checkTensorsFitTarget(model, target);
+  GraphBuilder builder(target);
   builder.beginScope();
   LoweredModel lowered = lowerModel(model, options, builder, AnchorNaming{});
   builder.endScope();
@@ -51,6 +81,7 @@ Executable fuseModels(const std::vector<ModelOptions>& models) {
   std::vector<Program> cases;
   for (size_t i = 0; i < models.size(); ++i) {
     ImportedModel model = importModel(models[i]);
+    checkTensorsFitTarget(model, builder.target());
     const std::string prefix = "graph" + std::to_string(i) + "/";
     builder.beginScope();
     LoweredModel lowered = lowerModel(model, models[i], builder, AnchorNaming{prefix, true});

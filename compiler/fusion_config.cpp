@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "compiler/import/onnx_import.h"
@@ -83,10 +85,12 @@ class ConfigReader {
 
   // Applies the per-model keys in `node` over `options`.
   void modelKeys(const YAML::Node& node, const std::string& where, ModelOptions& options) const {
-    if (auto n = node["input_shape"]) options.inputShapes = shapes(n, where + ".input_shape");
-    if (auto n = node["precision"]) options.precision = precision(n, where + ".precision");
-    if (auto n = node["max_tensor_size"]) options.maxTensorSize = integer(n, where + ".max_tensor_size");
-    if (auto n = node["ipu_version"]) options.ipuVersion = ipuVersion(n, where + ".ipu_version");
+    // Global keys are named alone ("precision"), an entry's with its place ("model_fusion[0].precision").
+    auto key = [&](const char* name) { return where.empty() ? std::string(name) : where + "." + name; };
+    if (auto n = node["input_shape"]) options.inputShapes = shapes(n, key("input_shape"));
+    if (auto n = node["precision"]) options.precision = precision(n, key("precision"));
+    if (auto n = node["max_tensor_size"]) options.maxTensorSize = integer(n, key("max_tensor_size"));
+    if (auto n = node["ipu_version"]) options.ipuVersion = ipuVersion(n, key("ipu_version"));
   }
 
   void checkKeys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) const {
@@ -107,11 +111,18 @@ std::string FusionConfig::outputPath() const {
 }
 
 FusionConfig loadFusionConfig(const std::string& yamlPath) {
-  ConfigReader reader(yamlPath);
   if (!fs::is_regular_file(yamlPath)) throw CompileError(yamlPath + ": no such config file");
+  std::ifstream in(yamlPath, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) throw CompileError(yamlPath + ": cannot read the config file");
+  return loadFusionConfigText(text, yamlPath);
+}
+
+FusionConfig loadFusionConfigText(std::string_view yamlText, const std::string& yamlPath) {
+  ConfigReader reader(yamlPath);
   YAML::Node root;
   try {
-    root = YAML::LoadFile(yamlPath);
+    root = YAML::Load(std::string(yamlText));
   } catch (const YAML::Exception& e) {
     throw CompileError(yamlPath + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

@@ -1,6 +1,7 @@
 // PopRT's model-fusion YAML (DESIGN.md section 1): global keys, per-model overrides.
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/compiler.h"
@@ -18,5 +19,8 @@ struct FusionConfig {
 
 // Throws CompileError naming the key and the file on any fault.
 FusionConfig loadFusionConfig(const std::string& yamlPath);
+// The same from YAML text already in memory; `yamlPath` names it in messages and is the
+// folder the model paths are relative to (the fuzz target and tests use it).
+FusionConfig loadFusionConfigText(std::string_view yamlText, const std::string& yamlPath);
 
 }  // namespace ipusim

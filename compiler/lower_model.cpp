@@ -36,7 +36,15 @@ LoweredModel lowerModel(const ImportedModel& model, const ModelOptions& options,
     builder.streamCopy(builder.addStream(anchor, StreamDirection::HostToDevice, var, info.shape));
     values.lowered[name] = {var, info.dtype, info.shape};
     lowered.inputAnchors.push_back(anchor);
-    if (naming.positionalInputs) lowered.aliases.emplace_back(naming.variablePrefix + name, anchor);
+    if (naming.positionalInputs) {
+      // An input named like another input's anchor ("stream1" at position 0) would make
+      // "graph0/stream1" mean two inputs: the anchor keeps its name, that alias is dropped.
+      const std::string alias = naming.variablePrefix + name;
+      bool namesOtherAnchor = false;
+      for (size_t k = 0; k < model.inputs.size(); ++k)
+        namesOtherAnchor |= k != j && alias == naming.variablePrefix + "stream" + std::to_string(k);
+      if (!namesOtherAnchor) lowered.aliases.emplace_back(alias, anchor);
+    }
   }
 
   OpGraph opGraph(graph);

@@ -64,6 +64,7 @@ struct Engine::Impl {
   unsigned threads = 1;
   std::unique_ptr<boost::asio::thread_pool> pool;  // none when running on one thread
   StepObserver* observer = nullptr;
+  uint64_t maxCycles = kDefaultMaxCycles;  // per program run; 0: none
 
   std::shared_ptr<const Executable> exe;
   TileMemories memory;
@@ -79,6 +80,8 @@ struct Engine::Impl {
 
   // The current run.
   uint64_t now = 0;
+  uint64_t budgetStart = 0;   // `now` where the program's own steps began
+  const char* program = "";   // "load" or "main", for the budget's message
   const HostBuffers* inputs = &kNoInputs;
   HostBuffers* outputs = nullptr;
 
@@ -113,6 +116,13 @@ struct Engine::Impl {
       observer->onStep(step);
     }
     now += cycles;
+    // The load step (fixed overhead and image transfer) is the host's, not the program's.
+    if (maxCycles != 0 && kind != StepKind::Load && now - budgetStart > maxCycles) {
+      throw SimError("program " + std::string(program) + " ran past its budget of " +
+                     std::to_string(maxCycles) + " cycles (--max-cycles) at " +
+                     std::string(stepKindName(kind)) + " step '" + std::string(name) +
+                     "': a runaway program, or raise the budget");
+    }
   }
 
   void prepare(std::shared_ptr<const Executable> executable);
@@ -381,11 +391,14 @@ uint64_t Engine::load(std::shared_ptr<const Executable> exe) {
     const Target& target = impl.exe->target;
     const uint64_t imageBytes = impl.exe->loadImageBytes();
     impl.now = 0;
+    impl.budgetStart = 0;
     impl.inputs = &kNoInputs;
     impl.outputs = nullptr;
+    impl.program = "load";
     impl.report(StepKind::Load, "load",
                 target.cyclesForSeconds(target.loadFixedSeconds) + target.hostTransferCycles(imageBytes),
                 imageBytes);
+    impl.budgetStart = impl.now;  // the fixed overhead and the image are not the program's
     impl.runProgram(impl.exe->load);
     return impl.now;
   } catch (...) {
@@ -398,12 +411,23 @@ uint64_t Engine::run(const HostBuffers& inputs, HostBuffers& outputs) {
   Impl& impl = *impl_;
   if (!impl.exe) throw SimError("run: no executable is loaded");
   impl.now = 0;
+  impl.budgetStart = 0;
+  impl.program = "main";
   impl.inputs = &inputs;
   impl.outputs = &outputs;
-  impl.runProgram(impl.exe->main);
+  try {
+    impl.runProgram(impl.exe->main);
+  } catch (...) {
+    impl.outputs = nullptr;
+    throw;
+  }
   impl.outputs = nullptr;
   return impl.now;
 }
+
+void Engine::setMaxCycles(uint64_t cycles) { impl_->maxCycles = cycles; }
+
+uint64_t Engine::maxCycles() const { return impl_->maxCycles; }
 
 void Engine::setObserver(StepObserver* observer) { impl_->observer = observer; }
 

@@ -39,6 +39,11 @@ class StepObserver {
 // are written by device-to-host streams.
 using HostBuffers = std::map<std::string, std::vector<uint8_t>, std::less<>>;
 
+// The default step budget of a program run (Engine::setMaxCycles): 10^10 cycles, over 6 s of
+// simulated time on either preset and far beyond any model the compiler emits, yet small
+// enough that a runaway program (a huge Repeat) ends in minutes, not days.
+inline constexpr uint64_t kDefaultMaxCycles = 10'000'000'000;
+
 class Engine {
  public:
   explicit Engine(unsigned hostThreads = 0);  // 0: one per hardware thread
@@ -51,6 +56,13 @@ class Engine {
   uint64_t load(std::shared_ptr<const Executable> exe);
   // Runs `main` once. Returns its cycles.
   uint64_t run(const HostBuffers& inputs, HostBuffers& outputs);
+
+  // Each run of `load` and of `main` ends with a SimError once its steps add up to more than
+  // `cycles` (the load's fixed overhead and image transfer not counted): a runaway program
+  // stops with a clear error instead of simulating for ever. 0: no budget. Independent of
+  // the Target: it bounds the simulation, not the machine.
+  void setMaxCycles(uint64_t cycles);
+  uint64_t maxCycles() const;
 
   void setObserver(StepObserver* observer);
   const Executable* loaded() const;

@@ -3,11 +3,31 @@
 #include <bit>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define IPUSIM_F16C 1
 #endif
 
 namespace ipusim {
+
+// cpuid rather than __builtin_cpu_supports("f16c"), which clang 14 does not know: F16C is
+// CPUID.1:ECX bit 29, and, being VEX-encoded, needs the OS to save the AVX state (OSXSAVE and
+// XCR0 bits 1 and 2).
+bool cpuHasF16c() {
+#ifdef IPUSIM_F16C
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    if ((ecx & bit_OSXSAVE) == 0 || (ecx & bit_AVX) == 0 || (ecx & bit_F16C) == 0) return false;
+    unsigned xcr0Low = 0, xcr0High = 0;
+    __asm__("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+    return (xcr0Low & 0x6u) == 0x6u;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
 
 #ifdef IPUSIM_F16C
 namespace {
@@ -15,10 +35,7 @@ namespace {
 // The CPU's F16C conversions where it has them (checked once): the same results as the
 // portable code below, which only host speed distinguishes (signalling NaN halves, which the
 // hardware would quieten, take the portable path).
-bool hasF16c() {
-  static const bool has = (__builtin_cpu_init(), __builtin_cpu_supports("f16c"));
-  return has;
-}
+bool hasF16c() { return cpuHasF16c(); }
 
 __attribute__((target("f16c"))) uint16_t floatToHalfF16c(float value) {
   return static_cast<uint16_t>(_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));

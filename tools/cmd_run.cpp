@@ -116,7 +116,8 @@ int runCommand(const std::vector<std::string>& args) {
   const CommandHelp help{
       "run",
       "ipusim run F.popef [--index N] [--input NAME=FILE.npy|FILE.pb ...] [--output-dir DIR]\n"
-      "                  [--iterations N] [--threads N] [--seed S] [--json FILE] [--trace FILE.h5]",
+      "                  [--iterations N] [--threads N] [--seed S] [--max-cycles N] [--json FILE]\n"
+      "                  [--trace FILE.h5]",
       "Loads the executable on the simulated IPU and runs it: for a fused executable, the\n"
       "subgraph chosen by --index (or by an 'index' input, or inferred from which subgraph's\n"
       "inputs were given). Inputs not given get deterministic random data of the right dtype\n"
@@ -131,6 +132,7 @@ int runCommand(const std::vector<std::string>& args) {
   int64_t indexValue = 0;
   // Signed, so "-1" is rejected rather than wrapped by the parser.
   int64_t iterationsValue = 1, threadsValue = 0;
+  int64_t maxCyclesValue = static_cast<int64_t>(kDefaultMaxCycles);
   uint64_t seed = 0;
   po::options_description options("options");
   options.add_options()
@@ -145,6 +147,8 @@ int runCommand(const std::vector<std::string>& args) {
       ("threads", po::value(&threadsValue)->default_value(0)->value_name("N"),
        "host threads simulating tiles; 0: one per hardware thread")
       ("seed", po::value(&seed)->default_value(0)->value_name("S"), "seed of the random inputs")
+      ("max-cycles", po::value(&maxCyclesValue)->default_value(maxCyclesValue)->value_name("N"),
+       "step budget: a run of main (or of load) that passes N cycles ends with an error; 0: none")
       ("json", po::value(&jsonPath)->value_name("FILE"),
        "also write the result as JSON ('-': standard output, instead of the text)")
       ("trace", po::value(&tracePath)->value_name("FILE.h5"),
@@ -156,6 +160,8 @@ int runCommand(const std::vector<std::string>& args) {
   if (iterationsValue < 1) throw UsageError("--iterations must be at least 1");
   if (threadsValue < 0 || threadsValue > 4096)
     throw UsageError("--threads must be between 0 (one per hardware thread) and 4096");
+  if (maxCyclesValue < 0) throw UsageError("--max-cycles must be 0 (no budget) or a number of cycles");
+  const uint64_t maxCycles = static_cast<uint64_t>(maxCyclesValue);
   const uint64_t iterations = static_cast<uint64_t>(iterationsValue);
   const auto threads = static_cast<unsigned>(threadsValue);
   const std::optional<int64_t> indexArg =
@@ -171,7 +177,7 @@ int runCommand(const std::vector<std::string>& args) {
     given.emplace(source.name, readTensorFile(source.file));
   }
 
-  ModelRunner runner(path, RuntimeConfig{threads});
+  ModelRunner runner(path, RuntimeConfig{threads, maxCycles});
   const Executable& exe = runner.executable();
   const std::optional<uint32_t> index = runner.resolveIndex(indexArg, given);
 

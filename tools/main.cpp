@@ -58,15 +58,26 @@ const Command* findCommand(std::string_view name) {
   return nullptr;
 }
 
-// Errors are one line: a message that spans lines is joined with "; ".
+// Errors are one line: a message that spans lines is joined with "; ". Messages may quote
+// bytes of a hostile file (a name, a key), so every other control character is escaped:
+// nothing a file holds can end the line or drive the terminal.
 std::string oneLine(std::string message) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   std::string out;
   for (char ch : message) {
-    if (ch == '\n')
+    const auto byte = static_cast<unsigned char>(ch);
+    if (ch == '\n') {
       out += "; ";
-    else if (ch != '\r')
+    } else if (ch == '\r') {
+      continue;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
       out += ch;
+    }
   }
   return out;
 }

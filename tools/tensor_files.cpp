@@ -15,6 +15,8 @@
 #include <map>
 #include <optional>
 
+#include "sim/error.h"
+
 namespace ipusim::cli {
 
 // .npy and ONNX raw_data are little-endian; the bytes are copied as they are.
@@ -42,15 +44,19 @@ std::string supportedDescrs() {
   return out;
 }
 
-// Byte count of `shape` elements of `itemSize`, or nullopt when it overflows 64 bits.
+// Byte count of `shape` elements of `itemSize`, or nullopt for a shape the rest of ipusim
+// cannot count (elementCount's rule: no negative dimension, no partial product past 2^63,
+// even when a later dimension is 0) or a byte count past 2^64.
 std::optional<uint64_t> checkedBytes(const std::vector<int64_t>& shape, uint64_t itemSize) {
-  uint64_t total = itemSize;
-  for (int64_t dim : shape) {
-    if (dim < 0) return std::nullopt;
-    if (dim != 0 && total > UINT64_MAX / static_cast<uint64_t>(dim)) return std::nullopt;
-    total *= static_cast<uint64_t>(dim);
+  int64_t elements = 0;
+  try {
+    elements = elementCount(shape);
+  } catch (const SimError&) {
+    return std::nullopt;
   }
-  return total;
+  const auto count = static_cast<uint64_t>(elements);
+  if (itemSize != 0 && count > UINT64_MAX / itemSize) return std::nullopt;
+  return count * itemSize;
 }
 
 // The Python dict literal of an .npy header: {'descr': '<f4', 'fortran_order': False,
@@ -255,7 +261,7 @@ HostTensor decodeNpy(std::string_view bytes, const std::string& source) {
   if (!needed || *needed > available)
     throw TensorFileError(source + ": truncated .npy: " + std::string(dtypeName(tensor.dtype)) +
                           " " + shapeString(tensor.shape) + " needs " +
-                          (needed ? std::to_string(*needed) : std::string("more than 2^64")) +
+                          (needed ? std::to_string(*needed) : std::string("more than 2^63")) +
                           " bytes of data, the file holds " + std::to_string(available));
   if (*needed < available)
     throw TensorFileError(source + ": .npy has " + std::to_string(available - *needed) +

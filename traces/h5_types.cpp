@@ -105,7 +105,7 @@ H5::StrType stringType() {
 }
 
 H5::EnumType stepKindType() {
-  H5::EnumType type(H5::IntType(PredType::NATIVE_UINT8));
+  H5::EnumType type{H5::IntType(PredType::NATIVE_UINT8)};  // braces: clang reads parentheses as a function declaration
   for (StepKind kind : kAllStepKinds) {
     auto value = static_cast<uint8_t>(kind);  // insert() takes a non-const pointer
     type.insert(std::string(stepKindName(kind)), &value);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <set>
 
@@ -13,6 +14,7 @@
 #include "compiler/passes/function_expansion.h"
 #include "compiler/passes/precision.h"
 #include "compiler/passes/shape_folding.h"
+#include "sim/error.h"
 #include "sim/half.h"
 
 namespace ipusim {
@@ -159,15 +161,25 @@ ConstTensor constTensorFromProto(const onnx::TensorProto& proto, const std::stri
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     throw CompileError(what + " keeps its data in an external file, which is unsupported");
   }
-  const int64_t n = t.elements();
-  const size_t size = dtypeSize(t.dtype);
-  t.bytes.resize(static_cast<size_t>(n) * size);
+  // The shape is only a claim: the data it promises is checked against the data the proto
+  // holds before anything is allocated, so a tiny model cannot ask for terabytes.
+  int64_t n = 0;
+  try {
+    n = t.elements();
+  } catch (const SimError&) {
+    throw CompileError(what + " has shape " + shapeString(t.shape) + ", too many elements");
+  }
+  const uint64_t size = dtypeSize(t.dtype);
+  if (static_cast<uint64_t>(n) > std::numeric_limits<uint64_t>::max() / size) {
+    throw CompileError(what + " has shape " + shapeString(t.shape) + ", too many elements");
+  }
+  const uint64_t bytes = static_cast<uint64_t>(n) * size;
   if (proto.has_raw_data()) {
-    if (proto.raw_data().size() != t.bytes.size()) {
+    if (proto.raw_data().size() != bytes) {
       throw CompileError(what + " has " + std::to_string(proto.raw_data().size()) + " bytes of data but its shape needs " +
-                         std::to_string(t.bytes.size()));
+                         std::to_string(bytes));
     }
-    std::memcpy(t.bytes.data(), proto.raw_data().data(), t.bytes.size());
+    t.bytes.assign(proto.raw_data().begin(), proto.raw_data().end());
     return t;
   }
   auto check = [&](int64_t have) {
@@ -175,25 +187,28 @@ ConstTensor constTensorFromProto(const onnx::TensorProto& proto, const std::stri
       throw CompileError(what + " has " + std::to_string(have) + " values but its shape needs " + std::to_string(n));
     }
   };
+  switch (t.dtype) {
+    case DType::Float32: check(proto.float_data_size()); break;
+    case DType::Int64: check(proto.int64_data_size()); break;
+    case DType::UInt32: check(proto.uint64_data_size()); break;
+    default: check(proto.int32_data_size()); break;
+  }
+  t.bytes.resize(static_cast<size_t>(bytes));
   uint8_t* out = t.bytes.data();
   switch (t.dtype) {
     case DType::Float32:
-      check(proto.float_data_size());
-      std::memcpy(out, proto.float_data().data(), t.bytes.size());
+      if (n != 0) std::memcpy(out, proto.float_data().data(), t.bytes.size());
       break;
     case DType::Int64:
-      check(proto.int64_data_size());
-      std::memcpy(out, proto.int64_data().data(), t.bytes.size());
+      if (n != 0) std::memcpy(out, proto.int64_data().data(), t.bytes.size());
       break;
     case DType::UInt32:
-      check(proto.uint64_data_size());
       for (int64_t i = 0; i < n; ++i) {
         uint32_t v = static_cast<uint32_t>(proto.uint64_data(static_cast<int>(i)));
         std::memcpy(out + i * 4, &v, 4);
       }
       break;
     default:  // int32_data carries int32, int8, uint8, bool and float16 bit patterns
-      check(proto.int32_data_size());
       for (int64_t i = 0; i < n; ++i) {
         int32_t v = proto.int32_data(static_cast<int>(i));
         if (t.dtype == DType::Float16) {

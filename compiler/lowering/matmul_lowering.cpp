@@ -399,7 +399,9 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
                            rowMapping(e.outputName, e.outputShape, p.outputType, b.target()));
     const uint32_t exchange = b.addExchange(e.name + "/tidy");
     for (size_t part = 0; part < parts.size(); ++part) {
-      const auto& [blockIndex, range] = parts[part];
+      // Not a structured binding: clang 14 cannot capture one in the lambda below.
+      const size_t blockIndex = parts[part].first;
+      const std::pair<uint64_t, uint64_t>& range = parts[part].second;
       forEachOutputSegment(blocks[blockIndex], p.m, p.n, range.first, range.second,
                            [&](uint64_t element, uint64_t length, uint64_t offset) {
                              b.addCopy(exchange, {tileOutVar, tileOutBase[part] + offset - range.first, length}, outVar,

@@ -16,7 +16,10 @@ void convertTensor(onnx::TensorProto& t) {
   std::vector<float> values;
   if (t.has_raw_data()) {
     values.resize(t.raw_data().size() / sizeof(float));
-    std::memcpy(values.data(), t.raw_data().data(), values.size() * sizeof(float));
+    // Guarded: memcpy from or to a null pointer is undefined even for 0 bytes, and a tensor
+    // with under 4 bytes of raw data has no buffer (found by fuzz_onnx; the import then
+    // reports the size mismatch).
+    if (!values.empty()) std::memcpy(values.data(), t.raw_data().data(), values.size() * sizeof(float));
   } else {
     values.assign(t.float_data().begin(), t.float_data().end());
   }

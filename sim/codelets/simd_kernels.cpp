@@ -17,8 +17,7 @@ namespace {
 
 #ifdef IPUSIM_X86_SIMD
 bool cpuHasSimd() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c");
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpuHasF16c();
   return has;
 }
 

@@ -91,6 +91,7 @@ struct ModelRunner::Impl {
       : exe(std::move(executable)), engine(config.hostThreads) {
     if (!exe) throw RuntimeError("no executable given");
     bindAnchors();
+    engine.setMaxCycles(config.maxCycles);
     loadCycles = engine.load(exe);
   }
 
@@ -181,8 +182,11 @@ struct ModelRunner::Impl {
   // Maps a user's name (anchor or alias) to its input anchor; nullopt for the index anchor.
   std::optional<std::string> canonicalInput(const std::string& name) const {
     if (indexAnchor && name == indexAnchor->name) return std::nullopt;
+    // An input anchor's own name wins over an alias spelled the same (a file may hold both).
     std::string anchor = name;
-    if (auto alias = aliasToAnchor.find(name); alias != aliasToAnchor.end())
+    const auto direct = byName.find(name);
+    const bool isInputAnchor = direct != byName.end() && direct->second.direction == StreamDirection::HostToDevice;
+    if (auto alias = aliasToAnchor.find(name); !isInputAnchor && alias != aliasToAnchor.end())
       anchor = alias->second;
     auto it = byName.find(anchor);
     if (it == byName.end() || it->second.direction != StreamDirection::HostToDevice) {

@@ -35,6 +35,7 @@ struct AnchorInfo {
 
 struct RuntimeConfig {
   unsigned hostThreads = 0;  // 0: one per hardware thread
+  uint64_t maxCycles = kDefaultMaxCycles;  // step budget of each run (Engine::setMaxCycles); 0: none
 };
 
 struct RunResult {

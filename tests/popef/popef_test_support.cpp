@@ -352,6 +352,8 @@ std::string joinContainer(const std::vector<RawBlob>& blobs, uint32_t version) {
 
 // ---- JSON ------------------------------------------------------------------------------
 
+size_t Json::size() const { return kind == Kind::Array ? items.size() : members.size(); }
+
 const Json& Json::operator[](const std::string& key) const {
   if (kind != Kind::Object) throw std::runtime_error("json: not an object, looking up '" + key + "'");
   for (const auto& [k, v] : members)
@@ -425,7 +427,7 @@ class JsonParser {
         if (peek() != '"') error("expected a key");
         std::string key = string();
         expect(':');
-        v.members.emplace_back(std::move(key), value(depth + 1));
+        v.members.push_back({std::move(key), value(depth + 1)});
         if (peek() == ',') {
           ++pos_;
           continue;

@@ -43,14 +43,21 @@ struct Json {
   double number = 0;
   std::string text;
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  // A struct of its own, not std::pair<std::string, Json>: clang cannot instantiate the pair
+  // of a still incomplete Json.
+  struct Member;
+  std::vector<Member> members;
 
   bool isNull() const { return kind == Kind::Null; }
   // Member lookup; throws std::runtime_error when absent (so a test fails clearly).
   const Json& operator[](const std::string& key) const;
   const Json& operator[](size_t index) const;
   bool has(const std::string& key) const;
-  size_t size() const { return kind == Kind::Array ? items.size() : members.size(); }
+  size_t size() const;
+};
+struct Json::Member {
+  std::string first;  // the key
+  Json second;        // the value
 };
 Json parseJson(std::string_view text);
 

@@ -1,0 +1,93 @@
+// writePopef is atomic: a writer interrupted by SIGINT half way through leaves no file under
+// the final name, and an older file there stays whole (docs/popef-format.md section 5).
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "popef/popef_file.h"
+#include "tests/popef/popef_test_support.h"
+
+namespace fs = std::filesystem;
+using namespace ipusim;
+using ipusim::popef::encodePopef;
+
+namespace {
+
+std::string readAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("a .popef writer killed by SIGINT mid-write leaves the final name untouched") {
+  // A constant of 256 KiB makes the file far larger than a pipe's buffer (64 KiB), so the
+  // writer is still inside write() when the signal comes.
+  Executable exe = popef_test::sampleExecutable();
+  Variable big;
+  big.id = static_cast<uint32_t>(exe.variables.size());
+  big.name = "big";
+  big.dtype = DType::Float32;
+  big.shape = {65536};
+  big.kind = VariableKind::Constant;
+  big.mapping = {{1000, 0, 0, 65536}};
+  big.data.assign(65536 * 4, 0x5a);
+  exe.variables.push_back(big);
+  REQUIRE(encodePopef(exe).size() > 256 * 1024);
+
+  const fs::path dir = fs::path(IPUSIM_BINARY_DIR) / "tests" / "popef-interrupted";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "model.popef").string();
+  std::ofstream(path, std::ios::binary) << "the previous file";
+
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    char start = 0;
+    if (::read(go[0], &start, 1) != 1) ::_exit(3);
+    try {
+      popef::writePopef(exe, path);
+    } catch (...) {
+      ::_exit(2);
+    }
+    ::_exit(0);
+  }
+  // The writer's temporary name (<path>.tmp.<pid>) is made a FIFO: the child's write blocks
+  // until this process reads, so the signal lands in the middle of the write.
+  const std::string temporary = path + ".tmp." + std::to_string(child);
+  REQUIRE(::mkfifo(temporary.c_str(), 0600) == 0);
+  REQUIRE(::write(go[1], "g", 1) == 1);
+  const int fifo = ::open(temporary.c_str(), O_RDONLY);
+  REQUIRE(fifo >= 0);
+  char head[12];
+  REQUIRE(::read(fifo, head, sizeof head) == static_cast<ssize_t>(sizeof head));
+  CHECK(std::string(head, sizeof head) == std::string("IPUSIMPOPEF\0", 12));
+  REQUIRE(::kill(child, SIGINT) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  ::close(fifo);
+  ::close(go[0]);
+  ::close(go[1]);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+  // The final name still holds the previous file, whole; only the temporary is left.
+  CHECK(readAll(path) == "the previous file");
+  CHECK(fs::exists(temporary));
+
+  // Uninterrupted, the same write replaces the file in one step.
+  fs::remove(temporary);
+  popef::writePopef(exe, path);
+  CHECK(readAll(path) == popef::encodePopef(exe));
+  fs::remove_all(dir);
+}
