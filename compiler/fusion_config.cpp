@@ -93,10 +93,14 @@ class ConfigReader {
     if (auto n = node["ipu_version"]) options.ipuVersion = ipuVersion(n, key("ipu_version"));
   }
 
+  // Every key must be known, and given once: YAML requires unique keys, but yaml-cpp keeps
+  // one of two without a word, so "precision" given twice would silently drop one.
   void checkKeys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) const {
+    std::set<std::string> seen;
     for (const auto& kv : map) {
       std::string key = kv.first.Scalar();
       if (!allowed.count(key)) fail(where, "unknown key '" + key + "'");
+      if (!seen.insert(key).second) fail(where, "key '" + key + "' is given twice");
     }
   }
 

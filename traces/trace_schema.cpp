@@ -1,6 +1,7 @@
 #include "traces/trace_schema.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ipusim {
 
@@ -19,7 +20,8 @@ StepKind stepKindFromName(std::string_view name) {
 void checkTrace(const Trace& trace) {
   const TraceInfo& info = trace.info;
   if (info.tiles == 0) throw TraceError("the trace names no tiles (attribute tiles is 0)");
-  if (!(info.clockHz > 0)) throw TraceError("the trace's clock_hz is not positive");
+  if (!(info.clockHz > 0) || !std::isfinite(info.clockHz))
+    throw TraceError("the trace's clock_hz is not a positive finite frequency");
 
   for (size_t i = 0; i < trace.runs.size(); ++i)
     if (trace.runs[i].run != i)
@@ -109,6 +111,14 @@ void checkTrace(const Trace& trace) {
                          std::to_string(received));
       ++exchangeRow;
     }
+  }
+
+  // Request times are microseconds on the host's clock: NaN or infinite ones are damage.
+  for (size_t i = 0; i < trace.requests.size(); ++i) {
+    const RequestRow& r = trace.requests[i];
+    for (double value : {r.arrivalUs, r.startUs, r.finishUs, r.latencyUs})
+      if (!std::isfinite(value))
+        throw TraceError("/requests row " + std::to_string(i) + " holds a time that is not a finite number");
   }
 
   if (trace.memory.size() != tiles)

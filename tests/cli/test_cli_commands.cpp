@@ -38,6 +38,10 @@ TEST_CASE("help, version and usage errors") {
   checkFails(ipusim("run x.popef --iterations 0"), "run", 2, {"--iterations must be at least 1"});
   checkFails(ipusim("run x.popef --iterations -3"), "run", 2, {"--iterations must be at least 1"});
   checkFails(ipusim("run x.popef --input graph0/X"), "run", 2, {"NAME=FILE"});
+  checkFails(ipusim("run x.popef --threads 4097"), "run", 2,
+             {"--threads must be between 0 (one per hardware thread) and 4096"});
+  checkFails(ipusim("run x.popef --threads -1"), "run", 2,
+             {"--threads must be between 0 (one per hardware thread) and 4096"});
   checkFails(ipusim("fuse"), "fuse", 2, {"config"});
   checkFails(ipusim("compile model0.onnx"), "compile", 2, {"output"});
   checkFails(ipusim("help frobnicate"), "help", 2, {"unknown command 'frobnicate'"});

@@ -132,7 +132,15 @@ TEST_CASE("broken .npy and .pb input files") {
   checkFails(ipusim("run " + popef + " --index 0 --input graph0/X=long.npy"), "run", 1,
              {"long.npy", "2 bytes after the data"});
   checkFails(ipusim("run " + popef + " --index 0 --input graph0/X=huge.npy"), "run", 1,
-             {"huge.npy", "truncated"});
+             {"huge.npy: truncated .npy: float32 [99999999999,999999999] needs more than 2^63 bytes of data, "
+              "the file holds 26"});
+
+  // A format version other than 1.0, 2.0 and 3.0.
+  std::string v4 = readText(workDir() / "full.npy");
+  v4[6] = '\x04';
+  writeText(workDir() / "v4.npy", v4);
+  checkFails(ipusim("run " + popef + " --index 0 --input graph0/X=v4.npy"), "run", 1,
+             {"v4.npy: .npy format version 4.0 is not supported (1.0, 2.0, 3.0 are)"});
 
   writeText(workDir() / "garbage.pb", std::string("\xff\xff\xff\xff\xff", 5));
   checkFails(ipusim("run " + popef + " --index 0 --input graph0/X=garbage.pb"), "run", 1,

@@ -5,7 +5,9 @@
 
 #include <H5Cpp.h>
 
+#include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "tests/traces/trace_test_support.h"
 #include "traces/trace_reader.h"
@@ -145,4 +147,89 @@ TEST_CASE("a truncated trace") {
   writeText(path, bytes.substr(0, bytes.size() / 2));
   const std::string message = readError(path);
   CHECK_MESSAGE(message.find(path + ": ") == 0, message);
+}
+
+TEST_CASE("a trace whose datasets have the wrong element types") {
+  // Per-tile cycles as float64, then as uint32: the reader wants the writer's uint64.
+  const std::string floats = writeKnown("float-cycles.h5");
+  {
+    H5::H5File file(floats, H5F_ACC_RDWR);
+    file.unlink("/tiles/compute_cycles");
+    const hsize_t dims[2] = {2, 4};
+    const double values[8] = {};
+    file.createDataSet("/tiles/compute_cycles", H5::PredType::IEEE_F64LE, H5::DataSpace(2, dims))
+        .write(values, H5::PredType::NATIVE_DOUBLE);
+  }
+  CHECK(readError(floats) == floats + ": malformed ipusim trace: /tiles/compute_cycles is not integer");
+
+  const std::string narrow = writeKnown("u32-cycles.h5");
+  {
+    H5::H5File file(narrow, H5F_ACC_RDWR);
+    file.unlink("/tiles/compute_cycles");
+    const hsize_t dims[2] = {2, 4};
+    const uint32_t values[8] = {};
+    file.createDataSet("/tiles/compute_cycles", H5::PredType::STD_U32LE, H5::DataSpace(2, dims))
+        .write(values, H5::PredType::NATIVE_UINT32);
+  }
+  CHECK(readError(narrow) == narrow + ": malformed ipusim trace: /tiles/compute_cycles is not little-endian uint64");
+
+  // A table that is not a compound, and one whose rows lack a field.
+  const std::string flat = writeKnown("flat-runs.h5");
+  {
+    H5::H5File file(flat, H5F_ACC_RDWR);
+    file.unlink("/runs");
+    const hsize_t n = 2;
+    const uint64_t values[2] = {};
+    file.createDataSet("/runs", H5::PredType::STD_U64LE, H5::DataSpace(1, &n)).write(values, H5::PredType::NATIVE_UINT64);
+  }
+  CHECK(readError(flat) == flat + ": malformed ipusim trace: /runs is not a table");
+
+  const std::string fewer = writeKnown("fewer-fields.h5");
+  {
+    H5::H5File file(fewer, H5F_ACC_RDWR);
+    file.unlink("/runs");
+    H5::CompType row(sizeof(uint32_t));
+    row.insertMember("run", 0, H5::PredType::STD_U32LE);
+    const hsize_t n = 2;
+    const uint32_t values[2] = {0, 1};
+    file.createDataSet("/runs", row, H5::DataSpace(1, &n)).write(values, row);
+  }
+  const std::string message = readError(fewer);
+  CHECK(message.rfind(fewer + ": malformed ipusim trace: /runs has no field '", 0) == 0);
+}
+
+TEST_CASE("a trace with NaN or infinite numbers") {
+  // The clock: every cycle count converts to time with it.
+  for (double clock : {std::nan(""), HUGE_VAL, 0.0, -1.5e9}) {
+    CAPTURE(clock);
+    const std::string path = writeKnown("clock.h5");
+    {
+      H5::H5File file(path, H5F_ACC_RDWR);
+      file.openAttribute("clock_hz").write(H5::PredType::NATIVE_DOUBLE, &clock);
+    }
+    CHECK(readError(path) == path + ": malformed ipusim trace: the trace's clock_hz is not a positive finite frequency");
+  }
+
+  // Request times: only the latency_us member of /requests is rewritten.
+  for (double latency : {std::nan(""), -HUGE_VAL}) {
+    CAPTURE(latency);
+    const std::string path = writeKnown("requests.h5");
+    {
+      H5::H5File file(path, H5F_ACC_RDWR);
+      H5::CompType member(sizeof(double));
+      member.insertMember("latency_us", 0, H5::PredType::NATIVE_DOUBLE);
+      std::vector<double> latencies(knownTrace().requests.size(), 1.0);
+      latencies[3] = latency;
+      file.openDataSet("/requests").write(latencies.data(), member);
+    }
+    CHECK(readError(path) ==
+          path + ": malformed ipusim trace: /requests row 3 holds a time that is not a finite number");
+  }
+
+  // The writer refuses them too.
+  Trace trace = knownTrace();
+  trace.requests[0].arrivalUs = std::nan("");
+  CHECK_THROWS_WITH_AS(writeTrace((workDir() / "nan-written.h5").string(), trace),
+                       doctest::Contains("/requests row 0 holds a time that is not a finite number"), TraceError);
+  CHECK_FALSE(fs::exists(workDir() / "nan-written.h5"));
 }
