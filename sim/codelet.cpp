@@ -24,6 +24,7 @@ const CodeletRegistry& CodeletRegistry::instance() {
     codelets::registerActivationCodelets(tables);
     codelets::registerPoolCodelets(tables);
     codelets::registerRecurrentCodelets(tables);
+    codelets::registerTransposeCodelets(tables);
     return tables;
   }();
   return registry;

@@ -140,6 +140,14 @@ void lowerProduct(LoweringContext& ctx, MatMulProblem problem, MatMulEmission em
   if (emission.epilogue.bias && !problem.biasConstant) {
     problem.biasSourceElementsPerTile = mostElementsOnATile(b.variable(emission.epilogue.bias->var));
   }
+  // Swapped operands (docs/matmul-planner.md): the AMP then streams rows of the rhs along k,
+  // which is cheap to lay out when the rhs is a constant (any order at compile time) or a
+  // run-time view contiguous along k (Gemm's transB); a run-time bias would have to be
+  // gathered element by element in the transposed order, so it rules the swap out.
+  problem.swapAllowed = problem.unit == MatMulUnit::Amp &&
+                        (emission.rhs.constant != nullptr ||
+                         (emission.rhs.rowStride == 1 && emission.rhs.rowOffsets.empty())) &&
+                        !(problem.hasBias && !problem.biasConstant);
   MatMulPlan plan;
   try {
     const auto constantBytes = [](const MatMulOperandView& v) { return v.constant ? v.constant->bytes.size() : 0; };

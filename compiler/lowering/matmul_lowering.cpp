@@ -8,6 +8,7 @@
 #include "compiler/compiler.h"
 #include "sim/codelet.h"
 #include "sim/codelets/matmul_cost.h"
+#include "sim/codelets/transpose_cost.h"
 
 namespace ipusim {
 
@@ -105,6 +106,17 @@ void forEachOutputSegment(const TileBlock& block, uint64_t m, uint64_t n, uint64
     const uint64_t g = block.g.begin + row / mb, r = block.m.begin + row % mb;
     f((g * m + r) * n + block.n.begin + col, length, e);
     e += length;
+  }
+}
+
+// As forEachOutputSegment for a swapped plan's block, stored transposed ([n][m] of one
+// group): element e of it is output (g, m.begin + e % mb, n.begin + e / mb); consecutive
+// block elements are a row apart in the output, so every run is one element.
+template <class F>
+void forEachTransposedElement(const TileBlock& block, uint64_t m, uint64_t n, uint64_t first, uint64_t end, F f) {
+  const uint64_t mb = block.m.size();
+  for (uint64_t e = first; e < end; ++e) {
+    f((block.g.begin * m + block.m.begin + e % mb) * n + block.n.begin + e / mb, 1, e);
   }
 }
 
@@ -282,7 +294,12 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   const bool lhsResident = e.lhs.constant != nullptr && plan.lhsResident;
   const bool rhsResident = e.rhs.constant != nullptr && plan.rhsResident;
   const bool lhsTransposed = amp && !lhsResident && e.lhs.colStride != 1 && e.lhs.rowStride == 1;
-  const bool rhsTransposed = !rhsResident && e.rhs.colStride != 1 && e.rhs.rowStride == 1;
+  // Swapped operands (plan.swapOperands): the AMP streams the rhs block's rows of k, so the
+  // rhs is always stored [n][k] (a constant laid out so at compile time; a run-time view the
+  // planner only swaps when it is contiguous along k), and its weights are the lhs block.
+  const bool swapped = plan.swapOperands;
+  if (swapped && (!amp || plan.groupBlock != 1)) throw CompileError("internal: a swapped plan needs AMP blocks of one group");
+  const bool rhsTransposed = swapped || (!rhsResident && e.rhs.colStride != 1 && e.rhs.rowStride == 1);
 
   // 1. Operands.
   const uint32_t exchangeIn = b.addExchange(e.name + "/operands");
@@ -324,14 +341,14 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   // and one exchange lays the output out in whole rows (rowMapping).
   uint32_t tileOutVar = 0;
   std::vector<uint64_t> tileOutBase;
-  if (direct && e.tidyOutput) {
+  if (direct && e.tidyOutput && !swapped) {
     std::vector<uint64_t> sizes;
     for (const TileBlock& block : blocks) sizes.push_back(block.outElements());
     TileBuffer buffer = tileBuffer(blocks, sizes);
     tileOutBase = buffer.base;
     tileOutVar = b.addVariable(e.name + "/out_blocks", p.outputType, {static_cast<int64_t>(buffer.total)},
                                std::move(buffer.mapping));
-  } else if (direct) {
+  } else if (direct && !swapped) {
     std::vector<TileSpan> spans;
     for (const TileBlock& block : blocks) {
       forEachOutputSegment(block, p.m, p.n, 0, block.outElements(), [&](uint64_t first, uint64_t length, uint64_t) {
@@ -350,7 +367,9 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   // The output slices of block elements [first, end), or the partials slice.
   auto productOut = [&](size_t i, uint64_t first, uint64_t end) {
     std::vector<Slice> slices;
-    if (direct && e.tidyOutput) {
+    if (swapped) {
+      slices.push_back({partialsVar, partialsBase[i] + first, end - first});
+    } else if (direct && e.tidyOutput) {
       slices.push_back({tileOutVar, tileOutBase[i] + first, end - first});
     } else if (direct) {
       forEachOutputSegment(blocks[i], p.m, p.n, first, end, [&](uint64_t element, uint64_t length, uint64_t) {
@@ -366,6 +385,16 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   for (size_t i = 0; i < blocks.size(); ++i) {
     const TileBlock& block = blocks[i];
     const uint64_t gb = block.g.size(), mb = block.m.size(), kb = block.k.size(), nb = block.n.size();
+    if (swapped) {
+      // out^T = rhs^T x lhs^T: rows of n streamed ([n][k], the rhs block), passes of the lhs
+      // block as the weights ([m][k] is the AMP's [outputs][inputs]; [k][m] when stored so).
+      std::vector<int64_t> scalars{1, static_cast<int64_t>(nb), static_cast<int64_t>(kb), static_cast<int64_t>(mb), 0,
+                                   lhsTransposed ? 0 : 1};
+      b.addVertex(product, e.productCodelet, block.tile,
+                  {{{rhsVar, rhsBase[i], kb * nb}}, {{lhsVar, lhsBase[i], mb * kb}}, productOut(i, 0, nb * mb)},
+                  std::move(scalars));
+      continue;
+    }
     if (amp) {
       std::vector<int64_t> scalars{static_cast<int64_t>(gb), static_cast<int64_t>(mb), static_cast<int64_t>(kb),
                                    static_cast<int64_t>(nb), lhsTransposed ? 1 : 0, rhsTransposed ? 1 : 0};
@@ -410,12 +439,20 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
     }
     b.exchange(exchange);
   };
-  if (direct && e.tidyOutput) {
+  if (direct && e.tidyOutput && !swapped) {
     std::vector<std::pair<size_t, std::pair<uint64_t, uint64_t>>> parts;
     for (size_t i = 0; i < blocks.size(); ++i) parts.push_back({i, {0, blocks[i].outElements()}});
     tidy(parts);
   }
-  if (direct) return outVar;
+  if (direct && !swapped) return outVar;
+  // Output element runs of block elements [first, end), in the block's tile order.
+  auto forEachBlockRun = [&](const TileBlock& block, uint64_t first, uint64_t end, const auto& f) {
+    if (swapped) {
+      forEachTransposedElement(block, p.m, p.n, first, end, f);
+    } else {
+      forEachOutputSegment(block, p.m, p.n, first, end, f);
+    }
+  };
 
   // 3. Each output block is cut into kParts pieces; piece l is reduced on the block's tile l,
   // which receives the other tiles' partials of it (and its bias elements).
@@ -428,20 +465,41 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   std::vector<uint64_t> receiveSizes(blocks.size(), 0), biasSizes(blocks.size(), 0);
   for (size_t i = 0; i < blocks.size(); ++i) {
     const TileBlock& block = blocks[i];
-    const uint64_t piece = plan.reducePiece(block.outElements());
-    const uint64_t first = std::min(block.outElements(), block.kPart * piece);
-    const uint64_t end = std::min(block.outElements(), first + piece);
+    uint64_t first = 0, end = 0;
+    if (swapped) {
+      // Whole rows of the [n][m] block (all of it when there is no reduction).
+      const uint64_t rows = direct ? block.n.size() : plan.swappedPieceRows(block.n.size());
+      first = std::min(block.n.size(), block.kPart * rows) * block.m.size();
+      end = std::min(block.n.size(), block.kPart * rows + rows) * block.m.size();
+    } else {
+      const uint64_t piece = plan.reducePiece(block.outElements());
+      first = std::min(block.outElements(), block.kPart * piece);
+      end = std::min(block.outElements(), first + piece);
+    }
     if (first == end) continue;
     pieces.push_back({i, first, end});
     receiveSizes[i] = (plan.kParts - 1) * (end - first);
     biasSizes[i] = e.epilogue.bias ? end - first : 0;
   }
+  // Swapped: piece of block rows [r0, r1) of [n][m] becomes, transposed, the output segments
+  // (g, m, n.begin + r0 .. n.begin + r1) for every m of the block.
+  auto forEachTransposedSegment = [&](const Piece& piece, const auto& f) {
+    const TileBlock& block = blocks[piece.reducer];
+    const uint64_t mb = block.m.size(), r0 = piece.first / mb, rows = piece.size() / mb;
+    for (uint64_t c = 0; c < mb; ++c) {
+      f((block.g.begin * p.m + block.m.begin + c) * p.n + block.n.begin + r0, rows, c * rows);
+    }
+  };
   std::vector<TileSpan> outSpans;
   for (const Piece& piece : pieces) {
-    forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end,
-                         [&](uint64_t element, uint64_t length, uint64_t) {
-                           outSpans.push_back({blocks[piece.reducer].tile, element, length});
-                         });
+    const auto span = [&](uint64_t element, uint64_t length, uint64_t) {
+      outSpans.push_back({blocks[piece.reducer].tile, element, length});
+    };
+    if (swapped) {
+      forEachTransposedSegment(piece, span);
+    } else {
+      forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end, span);
+    }
   }
   if (e.tidyOutput) {
     std::vector<uint64_t> sizes(blocks.size(), 0);
@@ -453,6 +511,7 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   } else {
     outVar = b.addVariable(e.outputName, p.outputType, e.outputShape, sortedMapping(std::move(outSpans)));
   }
+  if (direct) receiveSizes.assign(blocks.size(), 0);  // swapped, no reduction
   TileBuffer receive = tileBuffer(blocks, receiveSizes);
   const uint32_t receiveVar =
       receive.total == 0 ? 0
@@ -460,6 +519,7 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
                                          receive.mapping);
   const uint32_t exchangeReduce = b.addExchange(e.name + "/reduce");
   for (const Piece& piece : pieces) {
+    if (direct) break;
     const TileBlock& reducer = blocks[piece.reducer];
     const size_t groupFirst = piece.reducer - reducer.kPart;  // the block's tile for k part 0
     uint64_t slot = 0;
@@ -489,7 +549,7 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
       ConstTensor value{view.dtype, shape, std::vector<uint8_t>(buffer.total * bytes)};
       for (const Piece& piece : pieces) {
         uint8_t* out = value.bytes.data() + biasBase[piece.reducer] * bytes;
-        forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end,
+        forEachBlockRun(blocks[piece.reducer], piece.first, piece.end,
                              [&](uint64_t element, uint64_t length, uint64_t) {
                                for (uint64_t j = 0; j < length; ++j, out += bytes) {
                                  std::memcpy(out, view.constant->bytes.data() + sourceOf(element + j) * bytes, bytes);
@@ -501,7 +561,7 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
       biasVar = b.addVariable(e.name + "/bias", view.dtype, shape, std::move(buffer.mapping));
       for (const Piece& piece : pieces) {
         uint64_t dst = biasBase[piece.reducer];
-        forEachOutputSegment(blocks[piece.reducer], p.m, p.n, piece.first, piece.end,
+        forEachBlockRun(blocks[piece.reducer], piece.first, piece.end,
                              [&](uint64_t element, uint64_t length, uint64_t) {
                                if (view.colStride == 1) {
                                  b.addCopy(exchangeReduce, {view.var, sourceOf(element), length}, biasVar, dst);
@@ -520,14 +580,28 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   const std::string reduceCodelet = reducePartialsCodeletName(p.partialsType, p.outputType);
   if (!CodeletRegistry::instance().find(reduceCodelet)) throw CompileError("internal: no codelet " + reduceCodelet);
   const std::vector<int64_t> reduceScalars{scalarFromDouble(e.epilogue.alpha), scalarFromDouble(e.epilogue.beta)};
+  // Swapped: the sums go to a piece buffer in the block's [n][m] order, transposed after.
+  uint32_t reducedVar = 0;
+  std::vector<uint64_t> reducedBase(pieces.size(), 0);
+  if (swapped && !direct) {
+    std::vector<uint64_t> sizes(blocks.size(), 0);
+    for (const Piece& piece : pieces) sizes[piece.reducer] = piece.size();
+    TileBuffer buffer = tileBuffer(blocks, sizes);
+    for (size_t i = 0; i < pieces.size(); ++i) reducedBase[i] = buffer.base[pieces[i].reducer];
+    reducedVar = b.addVariable(e.name + "/reduced", p.outputType, {static_cast<int64_t>(buffer.total)},
+                               std::move(buffer.mapping));
+  }
   const uint32_t reduce = b.addComputeSet(e.name + "/reduce");
   for (size_t pieceIndex = 0; pieceIndex < pieces.size(); ++pieceIndex) {
+    if (direct) break;
     const Piece& piece = pieces[pieceIndex];
     const TileBlock& reducer = blocks[piece.reducer];
     uint64_t offset = 0;
     for (uint64_t chunk : reduceChunks(piece.size(), p.partialsType, b.target())) {
       std::vector<Slice> out;
-      if (e.tidyOutput) {
+      if (swapped) {
+        out.push_back({reducedVar, reducedBase[pieceIndex] + offset, chunk});
+      } else if (e.tidyOutput) {
         out.push_back({tileOutVar, tileOutBase[pieceIndex] + offset, chunk});
       } else {
         forEachOutputSegment(reducer, p.m, p.n, piece.first + offset, piece.first + offset + chunk,
@@ -552,8 +626,58 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
       offset += chunk;
     }
   }
-  b.exchange(exchangeReduce);
-  b.execute(reduce);
+  if (!direct) {
+    b.exchange(exchangeReduce);
+    b.execute(reduce);
+  }
+  if (swapped) {
+    // 5. Each piece ([rows][m] of the block) transposed into the output's [m][rows]
+    // segments: Transpose2d vertices over row chunks (transposeChunks, as the planner).
+    const std::string transposeCodelet = transpose2dCodeletName(p.outputType);
+    if (!CodeletRegistry::instance().find(transposeCodelet)) {
+      throw CompileError("internal: no codelet " + transposeCodelet);
+    }
+    const uint32_t transpose = b.addComputeSet(e.name + "/transpose");
+    for (size_t pieceIndex = 0; pieceIndex < pieces.size(); ++pieceIndex) {
+      const Piece& piece = pieces[pieceIndex];
+      const TileBlock& reducer = blocks[piece.reducer];
+      const uint64_t mb = reducer.m.size(), rows = piece.size() / mb;
+      const Slice source = direct ? Slice{partialsVar, partialsBase[piece.reducer] + piece.first, piece.size()}
+                                  : Slice{reducedVar, reducedBase[pieceIndex], piece.size()};
+      uint64_t row = 0;  // first row of the current matrix within the piece
+      for (const TransposeChunk& chunk : transposeChunks(rows, mb, p.outputType, b.target())) {
+        std::vector<Slice> dst;
+        for (uint64_t matrix = 0; matrix < chunk.matrices; ++matrix, row += chunk.rows) {
+          for (uint64_t c = 0; c < mb; ++c) {
+            if (e.tidyOutput) {
+              dst.push_back({tileOutVar, tileOutBase[pieceIndex] + c * rows + row, chunk.rows});
+            } else {
+              const uint64_t r0 = piece.first / mb;
+              dst.push_back({outVar, (reducer.g.begin * p.m + reducer.m.begin + c) * p.n + reducer.n.begin + r0 + row,
+                             chunk.rows});
+            }
+          }
+        }
+        const uint64_t elements = chunk.rows * chunk.matrices * mb;
+        const uint64_t srcFirst = source.first + (row - chunk.rows * chunk.matrices) * mb;
+        b.addVertex(transpose, transposeCodelet, reducer.tile, {{{source.var, srcFirst, elements}}, std::move(dst)},
+                    {static_cast<int64_t>(chunk.rows), static_cast<int64_t>(mb)});
+      }
+    }
+    b.execute(transpose);
+    if (e.tidyOutput) {
+      outVar = b.addVariable(e.outputName, p.outputType, e.outputShape,
+                             rowMapping(e.outputName, e.outputShape, p.outputType, b.target()));
+      const uint32_t exchange = b.addExchange(e.name + "/tidy");
+      for (size_t pieceIndex = 0; pieceIndex < pieces.size(); ++pieceIndex) {
+        forEachTransposedSegment(pieces[pieceIndex], [&](uint64_t element, uint64_t length, uint64_t offset) {
+          b.addCopy(exchange, {tileOutVar, tileOutBase[pieceIndex] + offset, length}, outVar, element);
+        });
+      }
+      b.exchange(exchange);
+    }
+    return outVar;
+  }
   if (e.tidyOutput) {
     std::vector<std::pair<size_t, std::pair<uint64_t, uint64_t>>> parts;
     for (const Piece& piece : pieces) parts.push_back({piece.reducer, {piece.first, piece.end}});

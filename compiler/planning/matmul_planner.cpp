@@ -7,6 +7,7 @@
 #include "compiler/compiler.h"
 #include "compiler/lowering/tile_mapping.h"
 #include "sim/codelets/matmul_cost.h"
+#include "sim/codelets/transpose_cost.h"
 #include "sim/engine_plan.h"
 
 namespace ipusim {
@@ -15,6 +16,10 @@ namespace {
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t roundUp(uint64_t a, uint64_t grain) { return ceilDiv(a, grain) * grain; }
+
+// Rows of a Transpose2d matrix the fast path takes whole: 4 for 2-byte elements, 2 for
+// 4-byte ones (whole 64-bit vectors).
+uint64_t transposeRowGrain(DType dtype) { return dtypeSize(dtype) == 2 ? 4 : 2; }
 
 // The busiest tile of a linear mapping of `elements`: what one sender holds.
 uint64_t linearElementsPerTile(uint64_t elements, DType dtype, const Target& target) {
@@ -48,6 +53,11 @@ std::vector<uint64_t> candidateBlocks(uint64_t size, uint64_t grain) {
 
 }  // namespace
 
+uint64_t MatMulPlan::swappedPieceRows(uint64_t blockRows) const {
+  const uint64_t rows = roundUp(ceilDiv(blockRows, kParts), transposeRowGrain(problem.outputType));
+  return std::min(blockRows, rows);
+}
+
 bool MatMulPlan::directOutput() const {
   return kParts == 1 && problem.partialsType == problem.outputType && !problem.hasBias && !problem.scaled;
 }
@@ -56,6 +66,7 @@ std::string MatMulPlan::describe() const {
   std::ostringstream out;
   out << "groups " << groupParts << "x" << groupBlock << ", m " << mParts << "x" << mBlock << ", n " << nParts
       << "x" << nBlock << ", k " << kParts << "x" << kBlock << " on " << tiles() << " tiles";
+  if (swapOperands) out << ", operands swapped";
   return out.str();
 }
 
@@ -63,6 +74,25 @@ std::vector<uint64_t> reduceChunks(uint64_t pieceElements, DType partialsType, c
   std::vector<uint64_t> chunks;
   for (const TileSpan& chunk : splitForWorkers({0, 0, pieceElements}, partialsType, target)) {
     chunks.push_back(chunk.count);
+  }
+  return chunks;
+}
+
+std::vector<TransposeChunk> transposeChunks(uint64_t rows, uint64_t cols, DType dtype, const Target& target) {
+  std::vector<TransposeChunk> chunks;
+  if (rows == 0 || cols == 0) return chunks;
+  const uint64_t grain = transposeRowGrain(dtype);
+  const uint64_t workers = std::clamp<uint64_t>(ceilDiv(rows, grain), 1, std::max<uint32_t>(1, target.workerContexts));
+  const uint64_t perWorker = roundUp(ceilDiv(rows, workers), grain);
+  const uint64_t limit = transpose2dFastRowLimit(dtype, cols);  // 0: none
+  for (uint64_t first = 0; first < rows; first += perWorker) {
+    const uint64_t chunk = std::min(perWorker, rows - first);
+    if (limit == 0 || chunk <= limit) {
+      chunks.push_back({chunk, 1});
+      continue;
+    }
+    chunks.push_back({limit, chunk / limit});
+    if (chunk % limit != 0) chunks.push_back({chunk % limit, 1});
   }
   return chunks;
 }
@@ -79,9 +109,13 @@ std::vector<uint64_t> vectorRowChunks(uint64_t groups, uint64_t rows, const Targ
 
 MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& target, uint64_t groupBlock,
                                uint64_t mBlock, uint64_t nBlock, uint64_t kBlock,
-                               uint64_t residentConstantBytesPerTile) {
+                               uint64_t residentConstantBytesPerTile, bool swapOperands) {
+  if (swapOperands && (groupBlock != 1 || problem.unit != MatMulUnit::Amp)) {
+    throw CompileError("internal: a swapped matmul plan needs AMP blocks of one group");
+  }
   MatMulPlan plan;
   plan.problem = problem;
+  plan.swapOperands = swapOperands;
   plan.groupBlock = groupBlock;
   plan.mBlock = mBlock;
   plan.nBlock = nBlock;
@@ -100,13 +134,16 @@ MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& targe
   plan.lhsResident = p.lhsConstant && lhsBlock <= residentConstantBytesPerTile;
   plan.rhsResident = p.rhsConstant && rhsBlock <= residentConstantBytesPerTile;
   const uint64_t outBlockElements = groupBlock * mBlock * nBlock;
-  const uint64_t piece = plan.reducePiece(outBlockElements);
+  // Swapped: pieces of whole rows of the [n][m] block; each is transposed after its sums.
+  const uint64_t pieceRows = swapOperands ? plan.swappedPieceRows(nBlock) : 0;
+  const uint64_t piece = swapOperands ? pieceRows * mBlock : plan.reducePiece(outBlockElements);
   plan.bytesPerTile = lhsBlock + rhsBlock;
   if (plan.directOutput()) {
-    plan.bytesPerTile += outBlockElements * outBytes;
+    // Swapped: the transposed block, then the output block.
+    plan.bytesPerTile += outBlockElements * outBytes * (swapOperands ? 2 : 1);
   } else {
     plan.bytesPerTile += outBlockElements * partialBytes + (plan.kParts - 1) * piece * partialBytes +
-                         piece * outBytes + (p.hasBias ? piece * outBytes : 0);
+                         piece * outBytes + (p.hasBias ? piece * outBytes : 0) + (swapOperands ? piece * outBytes : 0);
   }
 
   // 1. Operands to the tiles that multiply them. Every lhs element goes to the nParts tiles
@@ -129,7 +166,10 @@ MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& targe
 
   // 2. Block products.
   if (p.unit == MatMulUnit::Amp) {
-    const uint64_t amp = ampMatMulCycles(target, p.lhsType, p.partialsType, groupBlock, mBlock, kBlock, nBlock);
+    // Swapped: the AMP streams the n rows of the rhs block through passes of the lhs block.
+    const uint64_t amp = swapOperands
+                             ? ampMatMulCycles(target, p.rhsType, p.partialsType, 1, nBlock, kBlock, mBlock)
+                             : ampMatMulCycles(target, p.lhsType, p.partialsType, groupBlock, mBlock, kBlock, nBlock);
     plan.cost.compute = tileComputeCycles(target, {}, amp, 1) + target.syncCycles;
   } else {
     std::vector<uint64_t> workerCycles;
@@ -165,6 +205,31 @@ MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& targe
     }
     plan.cost.reduce = tileComputeCycles(target, workerCycles, 0, workerCycles.size()) + target.syncCycles;
   }
+
+  // 5. Swapped: each reducer's piece (the whole block when there is no reduction) back to
+  // [m][n] by Transpose2d vertices. Unlike the other phases, a smaller piece can be slower
+  // (rows or columns off the fast path), so every piece shape of the full and edge blocks
+  // is costed and the slowest taken.
+  if (swapOperands) {
+    const auto tileCycles = [&](uint64_t rows, uint64_t cols) {
+      std::vector<uint64_t> workerCycles;
+      for (const TransposeChunk& chunk : transposeChunks(rows, cols, p.outputType, target)) {
+        workerCycles.push_back(transpose2dWorkerCycles(p.outputType, chunk.rows, cols, chunk.matrices));
+      }
+      return tileComputeCycles(target, workerCycles, 0, workerCycles.size());
+    };
+    std::vector<uint64_t> rowCases;
+    for (const uint64_t blockRows : {nBlock, p.n - (plan.nParts - 1) * nBlock}) {
+      const uint64_t rows = plan.directOutput() ? blockRows : plan.swappedPieceRows(blockRows);
+      rowCases.push_back(rows);
+      if (blockRows % rows != 0) rowCases.push_back(blockRows % rows);  // the block's last piece
+    }
+    uint64_t slowest = 0;
+    for (const uint64_t cols : {mBlock, p.m - (plan.mParts - 1) * mBlock}) {
+      for (const uint64_t rows : rowCases) slowest = std::max(slowest, tileCycles(rows, cols));
+    }
+    plan.cost.transpose = slowest + target.syncCycles;
+  }
   return plan;
 }
 
@@ -192,33 +257,41 @@ MatMulPlan planMatMul(const MatMulProblem& problem, const Target& target, const 
     kGrain = geometry.inputsPerPass;
     nGrain = geometry.outputsPerPass;
   }
-  const auto groupBlocks = candidateBlocks(p.groups, 1);
-  const auto mBlocks = candidateBlocks(p.m, 1);
-  const auto nBlocks = candidateBlocks(p.n, nGrain);
   const auto kBlocks = candidateBlocks(p.k, kGrain);
   const uint64_t budget = static_cast<uint64_t>(options.availableMemoryProportion * target.bytesPerTile);
 
   MatMulPlan best;
   bool found = false;
   uint64_t smallestBytes = std::numeric_limits<uint64_t>::max();
-  for (uint64_t g : groupBlocks) {
-    const uint64_t gParts = ceilDiv(p.groups, g);
-    if (gParts > target.tiles) break;
-    for (uint64_t m : mBlocks) {
-      const uint64_t mParts = gParts * ceilDiv(p.m, m);
-      if (mParts > target.tiles) break;
-      for (uint64_t n : nBlocks) {
-        const uint64_t nParts = mParts * ceilDiv(p.n, n);
-        if (nParts > target.tiles) break;
-        for (uint64_t k : kBlocks) {
-          if (nParts * ceilDiv(p.k, k) > target.tiles) break;
-          MatMulPlan plan = evaluateMatMulSplit(p, target, g, m, n, k, options.residentConstantBytesPerTile);
-          smallestBytes = std::min(smallestBytes, plan.bytesPerTile);
-          if (plan.bytesPerTile > budget) continue;
-          if (!found || plan.cost.total() < best.cost.total() ||
-              (plan.cost.total() == best.cost.total() && plan.bytesPerTile < best.bytesPerTile)) {
-            best = std::move(plan);
-            found = true;
+  // Both orientations: the usual one, and (where the lowering allows it) the swapped one, in
+  // which m plays the AMP's output role (whole passes) and n the streamed rows.
+  const bool trySwapped = p.swapAllowed && p.unit == MatMulUnit::Amp && p.groups <= target.tiles;
+  for (const bool swapped : {false, true}) {
+    if (swapped && !trySwapped) continue;
+    const auto groupBlocks = swapped ? std::vector<uint64_t>{1} : candidateBlocks(p.groups, 1);
+    const auto mBlocks = candidateBlocks(p.m, swapped ? nGrain : 1);
+    // Swapped, n blocks are the rows the AMP streams, in whole transpose row grains.
+    const auto nBlocks = candidateBlocks(p.n, swapped ? transposeRowGrain(p.outputType) : nGrain);
+    for (uint64_t g : groupBlocks) {
+      const uint64_t gParts = ceilDiv(p.groups, g);
+      if (gParts > target.tiles) break;
+      for (uint64_t m : mBlocks) {
+        const uint64_t mParts = gParts * ceilDiv(p.m, m);
+        if (mParts > target.tiles) break;
+        for (uint64_t n : nBlocks) {
+          const uint64_t nParts = mParts * ceilDiv(p.n, n);
+          if (nParts > target.tiles) break;
+          for (uint64_t k : kBlocks) {
+            if (nParts * ceilDiv(p.k, k) > target.tiles) break;
+            MatMulPlan plan =
+                evaluateMatMulSplit(p, target, g, m, n, k, options.residentConstantBytesPerTile, swapped);
+            smallestBytes = std::min(smallestBytes, plan.bytesPerTile);
+            if (plan.bytesPerTile > budget) continue;
+            if (!found || plan.cost.total() < best.cost.total() ||
+                (plan.cost.total() == best.cost.total() && plan.bytesPerTile < best.bytesPerTile)) {
+              best = std::move(plan);
+              found = true;
+            }
           }
         }
       }

@@ -15,6 +15,12 @@
 //   3. exchange-reduce: partials (and a run-time bias) to the reducer tiles;
 //   4. reduce: partial sums, scaling, bias, conversion to the output type.
 // Phases 3 and 4 are skipped when kParts is 1 and the partials are the output as they are.
+//
+// A plan may swap the operands (poplibs' swapOperands transform): the tiles compute
+// out^T = rhs^T x lhs^T, the AMP streaming rows of rhs^T (n rows per pass) with a pass of
+// lhs^T as its weights, and a 5th phase transposes each reduced piece back on its tile
+// (Transpose2d). Its exchange-in ratio and its per-pass overheads then both favour long n
+// blocks with short m blocks (docs/matmul-planner.md, "Swapped operands").
 #pragma once
 #include <cstdint>
 #include <limits>
@@ -52,6 +58,10 @@ struct MatMulProblem {
   uint64_t biasElements = 0;             // before broadcasting
   uint64_t biasSourceElementsPerTile = 0;
   bool scaled = false;                   // alpha != 1, or beta != 1 with a bias
+  // The swapped orientation may be considered: the lowering says so when the rhs, which it
+  // streams through the AMP, can be laid out in rows of k cheaply (a compile-time constant,
+  // or a run-time view contiguous along k) and there is no run-time bias (AMP only).
+  bool swapAllowed = false;
 };
 
 struct MatMulOptions {
@@ -72,7 +82,8 @@ struct MatMulCost {
   uint64_t compute = 0;
   uint64_t exchangeReduce = 0;
   uint64_t reduce = 0;
-  uint64_t total() const { return exchangeIn + compute + exchangeReduce + reduce; }
+  uint64_t transpose = 0;  // swapped plans: the output blocks transposed back
+  uint64_t total() const { return exchangeIn + compute + exchangeReduce + reduce + transpose; }
 };
 
 struct MatMulPlan {
@@ -85,6 +96,9 @@ struct MatMulPlan {
   bool lhsResident = false, rhsResident = false;
   bool lhsTransposedOnTile = false;  // AMP only: lhs blocks stored [k][m]
   bool rhsTransposedOnTile = false;  // rhs blocks stored [n][k]
+  // Swapped operands: every tile computes its block transposed ([n][m] partials, the AMP
+  // streaming the rhs block's n rows); groupBlock is 1. Blocks and parts keep their meaning.
+  bool swapOperands = false;
   uint64_t bytesPerTile = 0;         // the busiest tile's operand blocks, partials, output
   MatMulCost cost;
 
@@ -97,14 +111,19 @@ struct MatMulPlan {
   }
   // Elements of the output block each reducer reduces (the last may hold fewer).
   uint64_t reducePiece(uint64_t blockElements) const { return (blockElements + kParts - 1) / kParts; }
+  // Swapped plans cut a [rows][m] transposed block into pieces of whole rows instead: the
+  // rows each reducer reduces and transposes (a multiple of the transpose's row grain, 4 for
+  // 2-byte outputs, 2 otherwise, unless the block has fewer; the last piece may be smaller).
+  uint64_t swappedPieceRows(uint64_t blockRows) const;
   std::string describe() const;  // "groups 1x1, m 8x256, n 8x256, k 23x89 on 1472 tiles"
 };
 
 // Estimates one candidate split (block sizes per dimension) of `problem`.
 // Constant operands stay resident when their blocks fit `residentConstantBytesPerTile`.
+// `swapOperands` evaluates the swapped orientation (which needs groupBlock 1).
 MatMulPlan evaluateMatMulSplit(const MatMulProblem& problem, const Target& target, uint64_t groupBlock,
                                uint64_t mBlock, uint64_t nBlock, uint64_t kBlock,
-                               uint64_t residentConstantBytesPerTile = UINT64_MAX);
+                               uint64_t residentConstantBytesPerTile = UINT64_MAX, bool swapOperands = false);
 
 // The cheapest split whose busiest tile fits the memory budget. Throws CompileError naming
 // the smallest footprint it found when none fits.
@@ -113,6 +132,14 @@ MatMulPlan planMatMul(const MatMulProblem& problem, const Target& target, const 
 // Worker vertices of the reduction on one tile: the piece cut into at most workerContexts
 // chunks of whole vectors. Shared by the planner and the lowering.
 std::vector<uint64_t> reduceChunks(uint64_t pieceElements, DType partialsType, const Target& target);
+// Transpose2d vertices of one tile transposing a [rows][cols] matrix (swapped plans): rows
+// cut into at most workerContexts chunks of whole row grains, each chunk one vertex of
+// equal matrices on the estimator's fast path where it can be. In row order.
+struct TransposeChunk {
+  uint64_t rows = 0;      // rows of each matrix
+  uint64_t matrices = 1;  // consecutive matrices of the vertex
+};
+std::vector<TransposeChunk> transposeChunks(uint64_t rows, uint64_t cols, DType dtype, const Target& target);
 // Integer (vector) block products: rows of each group's block cut so that a tile has about
 // workerContexts vertices. Returns the rows of each chunk of one group.
 std::vector<uint64_t> vectorRowChunks(uint64_t groups, uint64_t rows, const Target& target);

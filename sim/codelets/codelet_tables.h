@@ -35,6 +35,8 @@ void registerActivationCodelets(CodeletRegistry& registry);
 void registerPoolCodelets(CodeletRegistry& registry);
 // RecurrentStep: RNN, GRU and LSTM cells over blocks of hidden units (rnn_codelets.cpp).
 void registerRecurrentCodelets(CodeletRegistry& registry);
+// Transpose2d: on-tile matrix transposes (transpose_codelets.cpp).
+void registerTransposeCodelets(CodeletRegistry& registry);
 
 // Bytes of machine code an elementwise or cast codelet occupies on a tile (assumption,
 // docs/cost-model.md).

@@ -103,10 +103,12 @@ struct ProductInputs {
   double alpha = 1.0, beta = 1.0;
 };
 
-// Plans (or takes `split`: group, m, n, k blocks), emits and runs the product.
+// Plans (or takes `split`: group, m, n, k blocks, with swapped operands when `swapSplit`),
+// emits and runs the product.
 inline ProductRun runProduct(MatMulProblem problem, const ProductInputs& inputs, const Target& target,
                              std::optional<std::array<uint64_t, 4>> split = std::nullopt,
-                             std::vector<int64_t> extraScalars = {}, std::string codelet = "") {
+                             std::vector<int64_t> extraScalars = {}, std::string codelet = "",
+                             bool swapSplit = false) {
   const Shape lhsShape{static_cast<int64_t>(problem.groups), static_cast<int64_t>(problem.m),
                        static_cast<int64_t>(problem.k)};
   const Shape rhsShape{static_cast<int64_t>(problem.groups), static_cast<int64_t>(problem.k),
@@ -161,7 +163,8 @@ inline ProductRun runProduct(MatMulProblem problem, const ProductInputs& inputs,
   if (!problem.rhsConstant) problem.rhsSourceElementsPerTile = mostElementsOnATile(b.variable(e.rhs.var));
 
   ProductRun run;
-  run.plan = split ? evaluateMatMulSplit(problem, target, (*split)[0], (*split)[1], (*split)[2], (*split)[3])
+  run.plan = split ? evaluateMatMulSplit(problem, target, (*split)[0], (*split)[1], (*split)[2], (*split)[3],
+                                         UINT64_MAX, swapSplit)
                    : planMatMul(problem, target);
   const uint32_t out = emitMatMul(b, run.plan, e);
   b.streamCopy(b.addStream("out", StreamDirection::DeviceToHost, out, outShape));
