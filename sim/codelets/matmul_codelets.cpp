@@ -66,6 +66,26 @@ void loadFloats(const uint8_t* bytes, size_t n, float* out) {
   }
 }
 
+// sum[i] += the i-th value of `bytes`, read in place.
+template <DType D>
+void addFloats(const uint8_t* bytes, size_t n, float* sum) {
+  if constexpr (D == DType::Float32) {
+    for (size_t i = 0; i < n; ++i) {
+      float value;
+      std::memcpy(&value, bytes + i * sizeof(float), sizeof(float));
+      sum[i] += value;
+    }
+  } else {
+    static_assert(D == DType::Float16);
+    float chunk[512];
+    for (size_t at = 0; at < n; at += 512) {
+      const size_t count = std::min<size_t>(512, n - at);
+      simd::halfToFloat(bytes + 2 * at, chunk, count);
+      for (size_t i = 0; i < count; ++i) sum[at + i] += chunk[i];
+    }
+  }
+}
+
 template <DType D>
 void storeFloats(const float* values, size_t n, uint8_t* bytes) {
   if constexpr (D == DType::Float32) {
@@ -120,18 +140,23 @@ void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
 
   thread_local std::vector<float> a, b, scratch, c;
   a.resize(m * k);
-  b.resize(k * n);
+  b.resize(In == DType::Float16 && !rhsTransposed ? 0 : k * n);
   scratch.resize(std::max(m * k, k * n));
   c.resize(groups * m * n);
   for (uint64_t g = 0; g < groups; ++g) {
     loadFloats<In>(lhs.data() + g * m * k * inBytes, m * k, a.data());
-    loadFloats<In>(rhs.data() + g * k * n * inBytes, k * n, b.data());
     // Blocks stored [k][m] (lhs) or [n][k] (rhs) are transposed to row-major [m][k], [k][n].
     if (lhsTransposed) {
       transpose(a.data(), scratch.data(), k, m);
       std::swap(a, scratch);
       scratch.resize(std::max(m * k, k * n));
     }
+    if (In == DType::Float16 && !rhsTransposed) {
+      // Half rows are converted as the product reads them (no float copy of the block).
+      simd::matMulHalfRhs(a.data(), rhs.data() + g * k * n * inBytes, c.data() + g * m * n, m, k, n);
+      continue;
+    }
+    loadFloats<In>(rhs.data() + g * k * n * inBytes, k * n, b.data());
     if (rhsTransposed) {
       transpose(b.data(), scratch.data(), n, k);
       std::swap(b, scratch);
@@ -310,10 +335,7 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
     sum.resize(elements);
     term.resize(elements);
     loadFloats<P>(partials[0].data(), elements, sum.data());
-    for (size_t p = 1; p < partials.size(); ++p) {
-      loadFloats<P>(partials[p].data(), elements, term.data());
-      for (size_t i = 0; i < elements; ++i) sum[i] += term[i];
-    }
+    for (size_t p = 1; p < partials.size(); ++p) addFloats<P>(partials[p].data(), elements, sum.data());
     if (!biasRegions.empty()) {
       size_t at = 0;
       for (const auto& region : biasRegions) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "sim/half.h"
 
@@ -64,20 +65,41 @@ inline void block4xTail(const float* a, const float* b, float* c, size_t k, size
 }
 
 bool cpuHasAvx512() {
-  static const bool has = cpuHasSimd() && __builtin_cpu_supports("avx512f");
+  static const bool has = cpuHasSimd() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl");
   return has;
 }
 
+// Rows of the right-hand operand as 16-float vectors: from floats, or from halves converted
+// on the way in (the same values a separate conversion gives, without storing them).
+struct FloatRows {
+  const float* b;
+  size_t ldb;
+  __attribute__((target("avx512f"))) __m512 load(size_t p, size_t col, __mmask16 mask) const {
+    return _mm512_maskz_loadu_ps(mask, b + p * ldb + col);
+  }
+};
+
+struct HalfRows {
+  const uint16_t* b;
+  size_t ldb;
+  __attribute__((target("avx512f,avx512bw,avx512vl"))) __m512 load(size_t p, size_t col, __mmask16 mask) const {
+    return _mm512_maskz_cvtph_ps(mask, _mm256_maskz_loadu_epi16(mask, b + p * ldb + col));
+  }
+};
+
 // With AVX-512 (where the CPU has it): rows [r, r + 8) by 32 columns, 16 accumulators; the
 // columns past n are masked. The same fused multiply-adds in the same order as above.
-__attribute__((target("avx512f"))) void block8x32(const float* a, const float* b, float* c, size_t k, size_t lda,
-                                                  size_t ldb, size_t ldc, size_t rows, size_t cols) {
+template <class Rows>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void block8x32(const float* a, const Rows& b, float* c, size_t k,
+                                                                    size_t lda, size_t col, size_t ldc, size_t rows,
+                                                                    size_t cols) {
   const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
   const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xFFFFu : cols <= 16 ? 0u : (1u << (cols - 16)) - 1u);
   __m512 acc[8][2];
   for (size_t i = 0; i < 8; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (size_t p = 0; p < k; ++p) {
-    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + p * ldb), b1 = _mm512_maskz_loadu_ps(m1, b + p * ldb + 16);
+    const __m512 b0 = b.load(p, col, m0), b1 = b.load(p, col + 16, m1);
     for (size_t i = 0; i < rows; ++i) {
       const __m512 x = _mm512_set1_ps(a[i * lda + p]);
       acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
@@ -91,30 +113,33 @@ __attribute__((target("avx512f"))) void block8x32(const float* a, const float* b
 }
 
 // Narrow products (n <= 16): rows [r, r + 16) by up to 16 columns, one accumulator a row.
-__attribute__((target("avx512f"))) void block16x16(const float* a, const float* b, float* c, size_t k, size_t lda,
-                                                   size_t ldb, size_t ldc, size_t rows, size_t cols) {
+template <class Rows>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void block16x16(const float* a, const Rows& b, float* c, size_t k,
+                                                                     size_t lda, size_t col, size_t ldc, size_t rows,
+                                                                     size_t cols) {
   const __mmask16 mask = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
   __m512 acc[16];
   for (size_t i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
   for (size_t p = 0; p < k; ++p) {
-    const __m512 row = _mm512_maskz_loadu_ps(mask, b + p * ldb);
+    const __m512 row = b.load(p, col, mask);
     for (size_t i = 0; i < rows; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), row, acc[i]);
   }
   for (size_t i = 0; i < rows; ++i) _mm512_mask_storeu_ps(c + i * ldc, mask, acc[i]);
 }
 
-__attribute__((target("avx512f"))) void matMulAvx512(const float* a, const float* b, float* c, size_t m, size_t k,
-                                                     size_t n) {
+template <class Rows>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void matMulAvx512(const float* a, const Rows& b, float* c,
+                                                                       size_t m, size_t k, size_t n) {
   // 32-column panels of 8 rows while more than 16 columns remain, then 16 rows at a time.
   size_t col = 0;
   for (; col < n && n - col > 16; col += 32) {
     for (size_t r = 0; r < m; r += 8) {
-      block8x32(a + r * k, b + col, c + r * n + col, k, k, n, n, std::min<size_t>(8, m - r), std::min<size_t>(32, n - col));
+      block8x32(a + r * k, b, c + r * n + col, k, k, col, n, std::min<size_t>(8, m - r), std::min<size_t>(32, n - col));
     }
   }
   if (col < n) {
     for (size_t r = 0; r < m; r += 16) {
-      block16x16(a + r * k, b + col, c + r * n + col, k, k, n, n, std::min<size_t>(16, m - r), n - col);
+      block16x16(a + r * k, b, c + r * n + col, k, k, col, n, std::min<size_t>(16, m - r), n - col);
     }
   }
 }
@@ -167,7 +192,7 @@ void floatToHalf(const float* in, void* half, size_t n) {
 void matMul(const float* a, const float* b, float* c, size_t m, size_t k, size_t n) {
 #ifdef IPUSIM_X86_SIMD
   if (cpuHasAvx512()) {
-    matMulAvx512(a, b, c, m, k, n);
+    matMulAvx512(a, FloatRows{b, n}, c, m, k, n);
     return;
   }
   if (cpuHasSimd()) {
@@ -190,6 +215,19 @@ void matMul(const float* a, const float* b, float* c, size_t m, size_t k, size_t
       for (size_t j = 0; j < n; ++j) row[j] = std::fma(x, bRow[j], row[j]);
     }
   }
+}
+
+void matMulHalfRhs(const float* a, const void* bHalf, float* c, size_t m, size_t k, size_t n) {
+#ifdef IPUSIM_X86_SIMD
+  if (cpuHasAvx512()) {
+    matMulAvx512(a, HalfRows{static_cast<const uint16_t*>(bHalf), n}, c, m, k, n);
+    return;
+  }
+#endif
+  thread_local std::vector<float> b;
+  b.resize(k * n);
+  halfToFloat(bHalf, b.data(), k * n);
+  matMul(a, b.data(), c, m, k, n);
 }
 
 }  // namespace ipusim::codelets::simd

@@ -17,6 +17,9 @@ void floatToHalf(const float* in, void* half, size_t n);
 // c[m x n] = a[m x k] x b[k x n], all row-major floats; c may not alias a or b. Each element
 // is a float sum over k in increasing order (fused multiply-adds where the CPU has them).
 void matMul(const float* a, const float* b, float* c, size_t m, size_t k, size_t n);
+// The same product with b as [k x n] binary16 values (any alignment), converted as they are
+// read: the result equals halfToFloat then matMul, without the float copy of b.
+void matMulHalfRhs(const float* a, const void* bHalf, float* c, size_t m, size_t k, size_t n);
 
 // Whether the vectorised paths are in use (for tests and diagnostics).
 bool vectorised();

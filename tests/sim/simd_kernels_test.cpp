@@ -73,3 +73,29 @@ TEST_CASE("the block product equals a fused-multiply-add loop for every shape") 
   }
   CHECK(mismatches == 0);
 }
+
+TEST_CASE("the product over half rows equals converting them first, for every shape") {
+  uint32_t seed = 777;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) - 0.5f;
+  };
+  size_t mismatches = 0, products = 0;
+  for (size_t m : {1, 7, 8, 16, 19}) {
+    for (size_t n = 1; n <= 70; n += (n < 40 ? 1 : 7)) {
+      for (size_t k : {1, 4, 33}) {
+        std::vector<float> a(m * k), bFloat(k * n), viaFloat(m * n), viaHalf(m * n, -1.0f);
+        std::vector<uint16_t> bHalf(k * n);
+        for (float& x : a) x = next();
+        for (uint16_t& x : bHalf) x = floatToHalf(next());
+        simd::halfToFloat(bHalf.data(), bFloat.data(), bHalf.size());
+        simd::matMul(a.data(), bFloat.data(), viaFloat.data(), m, k, n);
+        simd::matMulHalfRhs(a.data(), bHalf.data(), viaHalf.data(), m, k, n);
+        mismatches += std::memcmp(viaFloat.data(), viaHalf.data(), viaFloat.size() * sizeof(float)) == 0 ? 0 : 1;
+        ++products;
+      }
+    }
+  }
+  CHECK(products == 5 * 44 * 3);
+  CHECK(mismatches == 0);
+}
