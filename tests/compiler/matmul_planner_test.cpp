@@ -197,7 +197,9 @@ TEST_CASE("a product over many tiles equals the one-tile product") {
   SUBCASE("int32: bit for bit, whatever the split") {
     MatMulProblem p = floatProblem(2, 40, 50, 30, DType::Int32, DType::Int32, DType::Int32);
     p.unit = MatMulUnit::Vector;
-    ProductInputs inputs{randomValues(2 * 40 * 50, DType::Int32, 3), randomValues(2 * 50 * 30, DType::Int32, 4)};
+    ProductInputs inputs;
+    inputs.lhs = randomValues(2 * 40 * 50, DType::Int32, 3);
+    inputs.rhs = randomValues(2 * 50 * 30, DType::Int32, 4);
     const ProductRun one = runProduct(p, inputs, ipu2, std::array<uint64_t, 4>{2, 40, 30, 50});
     CHECK(one.plan.tiles() == 1);
     const ProductRun many = runProduct(p, inputs, ipu2, std::array<uint64_t, 4>{1, 7, 8, 9});
@@ -207,7 +209,9 @@ TEST_CASE("a product over many tiles equals the one-tile product") {
   }
   SUBCASE("float32 with Gemm's epilogue: alpha, beta and a bias") {
     MatMulProblem p = floatProblem(1, 48, 96, 40, DType::Float32, DType::Float32, DType::Float32);
-    ProductInputs inputs{randomValues(48 * 96, DType::Float32, 5), randomValues(96 * 40, DType::Float32, 6)};
+    ProductInputs inputs;
+    inputs.lhs = randomValues(48 * 96, DType::Float32, 5);
+    inputs.rhs = randomValues(96 * 40, DType::Float32, 6);
     inputs.bias = randomValues(48 * 40, DType::Float32, 7);
     inputs.alpha = 0.5;
     inputs.beta = -2.0;
