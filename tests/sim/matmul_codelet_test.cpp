@@ -19,13 +19,8 @@ namespace {
 
 // Values of fields laid out one after another on tile 0; the vertex writes the last
 // `outBytes` bytes. Returns the output bytes and the compute step's cycles.
-struct OneVertex {
-  std::vector<uint8_t> out;
-  uint64_t cycles = 0;
-};
-
-OneVertex runOneVertex(const std::string& codelet, const std::vector<std::vector<uint8_t>>& inputs, uint32_t outBytes,
-                       std::vector<int64_t> scalars, std::vector<std::vector<Region>> extraFields = {}) {
+OneVertexRun runOneVertex(const std::string& codelet, const std::vector<std::vector<uint8_t>>& inputs, uint32_t outBytes,
+                          std::vector<int64_t> scalars, std::vector<std::vector<Region>> extraFields = {}) {
   ExecutableBuilder b(targetPreset("ipu2"));
   uint32_t offset = 0;
   Vertex vertex;
@@ -41,16 +36,7 @@ OneVertex runOneVertex(const std::string& codelet, const std::vector<std::vector
                        {{outOffset, outBytes}});
   for (auto& field : extraFields) vertex.fields.push_back(std::move(field));
   vertex.scalars = std::move(scalars);
-  const uint32_t cs = b.computeSet("cs");
-  b.exe.computeSets[cs].vertices.push_back(vertex);
-  b.exe.main = Program::execute(cs);
-  Engine engine(1);
-  engine.load(std::make_shared<Executable>(b.exe));
-  StepLog log;
-  engine.setObserver(&log);
-  HostBuffers inputsHost, outputs;
-  engine.run(inputsHost, outputs);
-  return {engine.readTile(0, outOffset, outBytes), log.steps.at(0).cycles};
+  return runVertexOnTile0(b, vertex, outOffset, outBytes);
 }
 
 // [[1,2,3,4],[5,6,7,8],[9,10,11,12]] x [[1,0,2,0,1],[0,1,0,2,1],[1,1,1,1,1],[2,0,0,1,-1]]
@@ -75,7 +61,7 @@ TEST_CASE("AmpMatMul<float32,float32>: a known product, any operand order") {
       CAPTURE(rhsT);
       const auto lhs = lhsT ? transpose(kLhs, 3, 4) : kLhs;
       const auto rhs = rhsT ? transpose(kRhs, 4, 5) : kRhs;
-      const OneVertex run = runOneVertex("AmpMatMul<float32,float32>", {toBytes(lhs), toBytes(rhs)}, 15 * 4,
+      const OneVertexRun run = runOneVertex("AmpMatMul<float32,float32>", {toBytes(lhs), toBytes(rhs)}, 15 * 4,
                                          {1, 3, 4, 5, lhsT, rhsT});
       CHECK(fromBytes<float>(run.out) == kProduct);
     }
@@ -83,10 +69,10 @@ TEST_CASE("AmpMatMul<float32,float32>: a known product, any operand order") {
 }
 
 TEST_CASE("AmpMatMul<float16,float32> and <float16,float16>: fp16 inputs, partials of either type") {
-  const OneVertex wide = runOneVertex("AmpMatMul<float16,float32>", {halfBytes(kLhs), halfBytes(kRhs)}, 15 * 4,
+  const OneVertexRun wide = runOneVertex("AmpMatMul<float16,float32>", {halfBytes(kLhs), halfBytes(kRhs)}, 15 * 4,
                                       {1, 3, 4, 5, 0, 0});
   CHECK(fromBytes<float>(wide.out) == kProduct);
-  const OneVertex narrow = runOneVertex("AmpMatMul<float16,float16>", {halfBytes(kLhs), halfBytes(kRhs)}, 15 * 2,
+  const OneVertexRun narrow = runOneVertex("AmpMatMul<float16,float16>", {halfBytes(kLhs), halfBytes(kRhs)}, 15 * 2,
                                         {1, 3, 4, 5, 0, 0});
   CHECK(halfValues(narrow.out) == kProduct);
   // fp16 partials round once: 2049 is not a half (it rounds to 2048); fp32 partials keep it.
@@ -104,7 +90,7 @@ TEST_CASE("AmpMatMul: several groups in one vertex") {
   for (float v : kLhs) lhs.push_back(-v);
   rhs.insert(rhs.end(), kRhs.begin(), kRhs.end());
   for (float v : kProduct) expected.push_back(-v);
-  const OneVertex run =
+  const OneVertexRun run =
       runOneVertex("AmpMatMul<float32,float32>", {toBytes(lhs), toBytes(rhs)}, 30 * 4, {2, 3, 4, 5, 0, 0});
   CHECK(fromBytes<float>(run.out) == expected);
 }
@@ -120,7 +106,7 @@ TEST_CASE("AmpMatMul cycles: poplibs' 1x1 AMP estimator at the Target's rate") {
   CHECK(g.weightLoadCycles == 32);
   CHECK(ampMatMulCycles(ipu2, DType::Float16, DType::Float16, 1, 12, 32, 16) == 532);
   std::vector<float> zeros(12 * 32, 0.0f), rhs(32 * 16, 0.0f);
-  const OneVertex run = runOneVertex("AmpMatMul<float16,float16>", {halfBytes(zeros), halfBytes(rhs)}, 12 * 16 * 2,
+  const OneVertexRun run = runOneVertex("AmpMatMul<float16,float16>", {halfBytes(zeros), halfBytes(rhs)}, 12 * 16 * 2,
                                      {1, 12, 32, 16, 0, 0});
   CHECK(run.cycles == 11 + 532);
   // fp16 with fp32 partials runs half as many conv units (8), fp32 8 conv units at 8 cycles a row.

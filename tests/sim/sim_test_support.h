@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -127,5 +128,26 @@ class StepLog : public StepObserver {
  private:
   bool detail_;
 };
+
+// What one vertex, run alone on tile 0, wrote and how long its compute step took.
+struct OneVertexRun {
+  std::vector<uint8_t> out;
+  uint64_t cycles = 0;  // the compute step: the vertex launch and its cycles
+};
+
+// Runs `vertex` as the only vertex of main on one thread; returns `outBytes` at `outOffset` of
+// tile 0 and the compute step's cycles.
+inline OneVertexRun runVertexOnTile0(ExecutableBuilder& b, const Vertex& vertex, uint32_t outOffset, uint32_t outBytes) {
+  const uint32_t cs = b.computeSet("cs");
+  b.exe.computeSets[cs].vertices.push_back(vertex);
+  b.exe.main = Program::execute(cs);
+  Engine engine(1);
+  engine.load(std::make_shared<Executable>(b.exe));
+  StepLog log;
+  engine.setObserver(&log);
+  HostBuffers inputs, outputs;
+  engine.run(inputs, outputs);
+  return {engine.readTile(0, outOffset, outBytes), log.steps.at(0).cycles};
+}
 
 }  // namespace ipusim::test

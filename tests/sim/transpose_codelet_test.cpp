@@ -16,13 +16,8 @@ using namespace ipusim::test;
 
 namespace {
 
-struct TransposeRun {
-  std::vector<uint8_t> out;
-  uint64_t cycles = 0;  // the compute step (one vertex launch + 6 x worker cycles)
-};
-
 // One Transpose2d vertex on tile 0: src one region, dst cut into `dstRegions` equal regions.
-TransposeRun runTranspose(const std::string& codelet, const std::vector<uint8_t>& src, int64_t rows, int64_t cols,
+OneVertexRun runTranspose(const std::string& codelet, const std::vector<uint8_t>& src, int64_t rows, int64_t cols,
                           uint32_t dstRegions = 1) {
   ExecutableBuilder b(targetPreset("ipu2"));
   const auto bytes = static_cast<uint32_t>(src.size());
@@ -36,16 +31,7 @@ TransposeRun runTranspose(const std::string& codelet, const std::vector<uint8_t>
   for (uint32_t r = 0; r < dstRegions; ++r) dst.push_back({outOffset + r * bytes / dstRegions, bytes / dstRegions});
   vertex.fields.push_back(dst);
   vertex.scalars = {rows, cols};
-  const uint32_t cs = b.computeSet("cs");
-  b.exe.computeSets[cs].vertices.push_back(vertex);
-  b.exe.main = Program::execute(cs);
-  Engine engine(1);
-  engine.load(std::make_shared<Executable>(b.exe));
-  StepLog log;
-  engine.setObserver(&log);
-  HostBuffers inputs, outputs;
-  engine.run(inputs, outputs);
-  return {engine.readTile(0, outOffset, bytes), log.steps.at(0).cycles};
+  return runVertexOnTile0(b, vertex, outOffset, bytes);
 }
 
 }  // namespace
@@ -53,7 +39,7 @@ TransposeRun runTranspose(const std::string& codelet, const std::vector<uint8_t>
 TEST_CASE("Transpose2d<float16>: a 4 x 8 matrix on the fast path") {
   std::vector<float> src;
   for (int i = 0; i < 32; ++i) src.push_back(static_cast<float>(i));
-  const TransposeRun run = runTranspose("Transpose2d<float16>", halfBytes(src), 4, 8);
+  const OneVertexRun run = runTranspose("Transpose2d<float16>", halfBytes(src), 4, 8);
   std::vector<float> expected;
   for (int c = 0; c < 8; ++c)
     for (int r = 0; r < 4; ++r) expected.push_back(static_cast<float>(r * 8 + c));
@@ -66,7 +52,7 @@ TEST_CASE("Transpose2d<float16>: a 4 x 8 matrix on the fast path") {
 
 TEST_CASE("Transpose2d<float32>: two 2 x 4 matrices, the destination in two regions") {
   const std::vector<float> src{1, 2, 3, 4, 5, 6, 7, 8, 10, 20, 30, 40, 50, 60, 70, 80};
-  const TransposeRun run = runTranspose("Transpose2d<float32>", toBytes(src), 2, 4, 2);
+  const OneVertexRun run = runTranspose("Transpose2d<float32>", toBytes(src), 2, 4, 2);
   CHECK(fromBytes<float>(run.out) == std::vector<float>{1, 5, 2, 6, 3, 7, 4, 8, 10, 50, 20, 60, 30, 70, 40, 80});
   // Float fast path (even sizes, 2 x (4 - 2) / 2 < 512): 25 + 2 x (11 + 1 x (6 + 3 x 1)) = 65.
   CHECK(transpose2dWorkerCycles(DType::Float32, 2, 4, 2) == 65);
@@ -75,7 +61,7 @@ TEST_CASE("Transpose2d<float32>: two 2 x 4 matrices, the destination in two regi
 
 TEST_CASE("Transpose2d: the slow paths and the float fast path's row limit") {
   const std::vector<float> src{1, 2, 3, 4, 5, 6};
-  const TransposeRun run = runTranspose("Transpose2d<float32>", toBytes(src), 2, 3);
+  const OneVertexRun run = runTranspose("Transpose2d<float32>", toBytes(src), 2, 3);
   CHECK(fromBytes<float>(run.out) == std::vector<float>{1, 4, 2, 5, 3, 6});
   // Odd columns: 13 + (8 + 3 x (5 + 2 x 4 / 2)) = 48.
   CHECK(run.cycles == 11 + 6 * 48);
