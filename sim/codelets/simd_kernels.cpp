@@ -1,8 +1,10 @@
 #include "sim/codelets/simd_kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "sim/half.h"
@@ -88,58 +90,80 @@ struct HalfRows {
   }
 };
 
-// With AVX-512 (where the CPU has it): rows [r, r + 8) by 32 columns, 16 accumulators; the
-// columns past n are masked. The same fused multiply-adds in the same order as above.
-template <class Rows>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void block8x32(const float* a, const Rows& b, float* c, size_t k,
-                                                                    size_t lda, size_t col, size_t ldc, size_t rows,
-                                                                    size_t cols) {
+// With AVX-512 (where the CPU has it): `Rows` (at most 8) rows by 32 columns, two
+// accumulators a row; the columns past n are masked. The same fused multiply-adds in the same
+// order as above. The row count is a template argument so that the accumulators stay in
+// registers (a run-time count made the compiler keep them on the stack).
+template <size_t Rows, class BRows>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void block8x32(const float* a, const BRows& b, float* c, size_t k,
+                                                                    size_t lda, size_t col, size_t ldc, size_t cols) {
   const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
   const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xFFFFu : cols <= 16 ? 0u : (1u << (cols - 16)) - 1u);
-  __m512 acc[8][2];
-  for (size_t i = 0; i < 8; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  __m512 acc[Rows][2];
+#pragma GCC unroll 8
+  for (size_t i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (size_t p = 0; p < k; ++p) {
     const __m512 b0 = b.load(p, col, m0), b1 = b.load(p, col + 16, m1);
-    for (size_t i = 0; i < rows; ++i) {
+#pragma GCC unroll 8
+    for (size_t i = 0; i < Rows; ++i) {
       const __m512 x = _mm512_set1_ps(a[i * lda + p]);
       acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
     }
   }
-  for (size_t i = 0; i < rows; ++i) {
+#pragma GCC unroll 8
+  for (size_t i = 0; i < Rows; ++i) {
     _mm512_mask_storeu_ps(c + i * ldc, m0, acc[i][0]);
     _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc[i][1]);
   }
 }
 
-// Narrow products (n <= 16): rows [r, r + 16) by up to 16 columns, one accumulator a row.
-template <class Rows>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void block16x16(const float* a, const Rows& b, float* c, size_t k,
-                                                                     size_t lda, size_t col, size_t ldc, size_t rows,
-                                                                     size_t cols) {
+// Narrow products (n <= 16): `Rows` (at most 16) rows by up to 16 columns, one accumulator a row.
+template <size_t Rows, class BRows>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void block16x16(const float* a, const BRows& b, float* c, size_t k,
+                                                                     size_t lda, size_t col, size_t ldc, size_t cols) {
   const __mmask16 mask = static_cast<__mmask16>(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
-  __m512 acc[16];
-  for (size_t i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+  __m512 acc[Rows];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < Rows; ++i) acc[i] = _mm512_setzero_ps();
   for (size_t p = 0; p < k; ++p) {
     const __m512 row = b.load(p, col, mask);
-    for (size_t i = 0; i < rows; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), row, acc[i]);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < Rows; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), row, acc[i]);
   }
-  for (size_t i = 0; i < rows; ++i) _mm512_mask_storeu_ps(c + i * ldc, mask, acc[i]);
+#pragma GCC unroll 16
+  for (size_t i = 0; i < Rows; ++i) _mm512_mask_storeu_ps(c + i * ldc, mask, acc[i]);
 }
 
-template <class Rows>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void matMulAvx512(const float* a, const Rows& b, float* c,
+// Tables of the blocks by row count: entry r - 1 handles r rows.
+template <class BRows>
+using BlockKernel = void (*)(const float*, const BRows&, float*, size_t, size_t, size_t, size_t, size_t);
+
+template <class BRows, size_t... R>
+constexpr std::array<BlockKernel<BRows>, sizeof...(R)> panelKernels(std::index_sequence<R...>) {
+  return {&block8x32<R + 1, BRows>...};
+}
+
+template <class BRows, size_t... R>
+constexpr std::array<BlockKernel<BRows>, sizeof...(R)> narrowKernels(std::index_sequence<R...>) {
+  return {&block16x16<R + 1, BRows>...};
+}
+
+template <class BRows>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void matMulAvx512(const float* a, const BRows& b, float* c,
                                                                        size_t m, size_t k, size_t n) {
+  static constexpr auto panel = panelKernels<BRows>(std::make_index_sequence<8>());
+  static constexpr auto narrow = narrowKernels<BRows>(std::make_index_sequence<16>());
   // 32-column panels of 8 rows while more than 16 columns remain, then 16 rows at a time.
   size_t col = 0;
   for (; col < n && n - col > 16; col += 32) {
     for (size_t r = 0; r < m; r += 8) {
-      block8x32(a + r * k, b, c + r * n + col, k, k, col, n, std::min<size_t>(8, m - r), std::min<size_t>(32, n - col));
+      panel[std::min<size_t>(8, m - r) - 1](a + r * k, b, c + r * n + col, k, k, col, n, std::min<size_t>(32, n - col));
     }
   }
   if (col < n) {
     for (size_t r = 0; r < m; r += 16) {
-      block16x16(a + r * k, b, c + r * n + col, k, k, col, n, std::min<size_t>(16, m - r), n - col);
+      narrow[std::min<size_t>(16, m - r) - 1](a + r * k, b, c + r * n + col, k, k, col, n, n - col);
     }
   }
 }
