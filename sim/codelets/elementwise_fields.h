@@ -3,11 +3,11 @@
 // processed together: all fields have the same number of regions, and region k holds the
 // same number of elements in each field.
 #pragma once
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <initializer_list>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 
 #include "sim/codelet.h"
 #include "sim/codelets/element_types.h"
