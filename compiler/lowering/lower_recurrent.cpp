@@ -65,16 +65,25 @@ struct BlockBuffer {
   std::vector<uint64_t> base;
 };
 
-BlockBuffer blockBuffer(GraphBuilder& b, const std::string& name, DType dtype, const std::vector<uint32_t>& tiles,
-                        const std::vector<uint64_t>& sizes) {
-  BlockBuffer buffer;
+// The mapping of a block buffer (block i's `sizes[i]` elements on `tiles[i]`); sets `base`
+// and returns the total element count in `total`.
+std::vector<TileSpan> blockMapping(const std::vector<uint32_t>& tiles, const std::vector<uint64_t>& sizes,
+                                   BlockBuffer& buffer, uint64_t& total) {
   std::vector<TileSpan> mapping;
-  uint64_t total = 0;
+  total = 0;
   for (size_t i = 0; i < sizes.size(); ++i) {
     buffer.base.push_back(total);
     if (sizes[i] > 0) mapping.push_back({tiles[i], total, sizes[i]});
     total += sizes[i];
   }
+  return mapping;
+}
+
+BlockBuffer blockBuffer(GraphBuilder& b, const std::string& name, DType dtype, const std::vector<uint32_t>& tiles,
+                        const std::vector<uint64_t>& sizes) {
+  BlockBuffer buffer;
+  uint64_t total = 0;
+  std::vector<TileSpan> mapping = blockMapping(tiles, sizes, buffer, total);
   buffer.var = b.addVariable(name, dtype, {static_cast<int64_t>(total)}, std::move(mapping));
   return buffer;
 }
@@ -98,13 +107,8 @@ BlockBuffer placeRuns(LoweringContext& ctx, size_t input, const std::string& nam
     return buffer;
   }
   BlockBuffer buffer;
-  std::vector<TileSpan> mapping;
   uint64_t total = 0;
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    buffer.base.push_back(total);
-    if (sizes[i] > 0) mapping.push_back({tiles[i], total, sizes[i]});
-    total += sizes[i];
-  }
+  std::vector<TileSpan> mapping = blockMapping(tiles, sizes, buffer, total);
   const size_t bytes = dtypeSize(dtype);
   ConstTensor value{dtype, {static_cast<int64_t>(total)}, std::vector<uint8_t>(total * bytes)};
   for (const Run& run : runs) {

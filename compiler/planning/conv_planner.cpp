@@ -248,19 +248,24 @@ int64_t PoolSpec::windowCount(int64_t o, bool countIncludePad) const {
   return count;
 }
 
-int64_t PoolSpec::indexBase(int64_t o, int64_t storageOrder) const {
-  const size_t rank = inSpatial.size();
-  const int64_t positions = product(outSpatial), planeSize = product(inSpatial);
-  int64_t rest = o % positions, base = (o / positions) * planeSize;
+std::vector<int64_t> PoolSpec::inputStrides(int64_t storageOrder) const {
   // Strides of the spatial axes: row-major, or column-major (axis 0 fastest).
   std::vector<int64_t> strides = rowMajorStrides(inSpatial);
   if (storageOrder == 1) {
     int64_t s = 1;
-    for (size_t d = 0; d < rank; ++d) {
+    for (size_t d = 0; d < inSpatial.size(); ++d) {
       strides[d] = s;
       s *= inSpatial[d];
     }
   }
+  return strides;
+}
+
+int64_t PoolSpec::indexBase(int64_t o, int64_t storageOrder) const {
+  const size_t rank = inSpatial.size();
+  const int64_t positions = product(outSpatial), planeSize = product(inSpatial);
+  int64_t rest = o % positions, base = (o / positions) * planeSize;
+  const std::vector<int64_t> strides = inputStrides(storageOrder);
   for (size_t d = rank; d-- > 0;) {
     const int64_t od = rest % outSpatial[d];
     rest /= outSpatial[d];
@@ -271,14 +276,7 @@ int64_t PoolSpec::indexBase(int64_t o, int64_t storageOrder) const {
 
 int64_t PoolSpec::indexOffset(int64_t w, int64_t storageOrder) const {
   const size_t rank = inSpatial.size();
-  std::vector<int64_t> strides = rowMajorStrides(inSpatial);
-  if (storageOrder == 1) {
-    int64_t s = 1;
-    for (size_t d = 0; d < rank; ++d) {
-      strides[d] = s;
-      s *= inSpatial[d];
-    }
-  }
+  const std::vector<int64_t> strides = inputStrides(storageOrder);
   int64_t offset = 0;
   for (size_t d = rank; d-- > 0;) {
     offset += (w % kernel[d]) * dilations[d] * strides[d];

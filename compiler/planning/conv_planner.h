@@ -100,6 +100,8 @@ struct PoolSpec {
   // Window positions of output o inside [-padBegin, in + padEnd) (countIncludePad) or
   // inside the input: AveragePool's divisor.
   int64_t windowCount(int64_t o, bool countIncludePad) const;
+  // The input's spatial strides in elements: row-major, or column-major when storageOrder is 1.
+  std::vector<int64_t> inputStrides(int64_t storageOrder) const;
   // MaxPool's Indices: the flat input index of output o's window position w, whether or not
   // it is inside the input, as base(o) + offset(w) (row-major, or column-major spatial axes
   // when storageOrder is 1).

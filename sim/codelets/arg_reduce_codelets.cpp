@@ -10,16 +10,13 @@
 #include "sim/codelets/codelet_tables.h"
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/reduce_ops.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
 namespace {
 
 using Index = Element<DType::Int64>;
-
-[[noreturn]] void fail(std::string_view codelet, const std::string& why) {
-  throw SimError(std::string(codelet) + ": " + why);
-}
 
 size_t elementsOf(const std::span<uint8_t>& region, size_t bytes, std::string_view codelet) {
   if (region.size() % bytes != 0) fail(codelet, "a region's size is not a whole number of elements");

@@ -16,6 +16,7 @@
 #include "sim/codelets/indexed_operands.h"
 #include "sim/codelets/reduce_ops.h"
 #include "sim/codelets/vector_cost.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
@@ -131,10 +132,6 @@ struct LrnOp {
 };
 
 // ---- kernels ----------------------------------------------------------------------------
-
-[[noreturn]] void fail(std::string_view codelet, const std::string& why) {
-  throw SimError(std::string(codelet) + ": " + why);
-}
 
 struct ParsedVertex {
   uint64_t firstElement = 0;

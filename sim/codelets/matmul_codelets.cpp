@@ -33,6 +33,7 @@
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/matmul_cost.h"
 #include "sim/codelets/simd_kernels.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
@@ -43,17 +44,6 @@ namespace {
 constexpr uint32_t kAmpCodeBytes = 1024;
 constexpr uint32_t kVectorMatMulCodeBytes = 512;
 constexpr uint32_t kReduceCodeBytes = 512;
-
-
-[[noreturn]] void fieldError(std::string_view codelet, const std::string& what) {
-  throw SimError(std::string(codelet) + ": " + what);
-}
-
-// Scalar s of a vertex as a non-negative count; 0 when absent or negative (the kernel then
-// rejects the vertex, so a bad count never turns into work or cycles).
-uint64_t count(std::span<const int64_t> scalars, size_t s) {
-  return s < scalars.size() && scalars[s] > 0 ? static_cast<uint64_t>(scalars[s]) : 0;
-}
 
 // Reads `n` elements of type D from `bytes` into floats (bulk conversions, simd_kernels.h).
 template <DType D>
@@ -105,11 +95,11 @@ void transpose(const float* in, float* out, size_t rows, size_t cols) {
 std::span<uint8_t> singleRegion(const VertexData& data, size_t field, uint64_t bytes, std::string_view codelet,
                                 const char* name) {
   if (data.fields.size() <= field || data.fields[field].size() != 1) {
-    fieldError(codelet, std::string("field '") + name + "' must be one region");
+    fail(codelet, std::string("field '") + name + "' must be one region");
   }
   std::span<uint8_t> region = data.fields[field][0];
   if (region.size() != bytes) {
-    fieldError(codelet, std::string("field '") + name + "' has " + std::to_string(region.size()) +
+    fail(codelet, std::string("field '") + name + "' has " + std::to_string(region.size()) +
                             " bytes, the sizes say " + std::to_string(bytes));
   }
   return region;
@@ -119,10 +109,10 @@ std::span<uint8_t> singleRegion(const VertexData& data, size_t field, uint64_t b
 
 template <DType In, DType Partials>
 void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
-  const uint64_t groups = count(data.scalars, 0), m = count(data.scalars, 1), k = count(data.scalars, 2),
-                 n = count(data.scalars, 3);
+  const uint64_t groups = scalarCount(data.scalars, 0), m = scalarCount(data.scalars, 1), k = scalarCount(data.scalars, 2),
+                 n = scalarCount(data.scalars, 3);
   if (data.scalars.size() != 6 || groups == 0 || m == 0 || k == 0 || n == 0) {
-    fieldError(codelet, "needs scalars [groups, m, k, n, lhsTransposed, rhsTransposed], all sizes positive");
+    fail(codelet, "needs scalars [groups, m, k, n, lhsTransposed, rhsTransposed], all sizes positive");
   }
   const bool lhsTransposed = data.scalars[4] != 0;
   const bool rhsTransposed = data.scalars[5] != 0;
@@ -130,12 +120,12 @@ void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
   constexpr size_t outBytes = Element<Partials>::bytes;
   const std::span<uint8_t> lhs = singleRegion(data, 0, groups * m * k * inBytes, codelet, "lhs");
   const std::span<uint8_t> rhs = singleRegion(data, 1, groups * k * n * inBytes, codelet, "rhs");
-  if (data.fields.size() != 3) fieldError(codelet, "needs fields [lhs, rhs, out]");
+  if (data.fields.size() != 3) fail(codelet, "needs fields [lhs, rhs, out]");
   uint64_t outTotal = 0;
   for (const auto& region : data.fields[2]) outTotal += region.size();
   if (outTotal != groups * m * n * outBytes) {
-    fieldError(codelet, "field 'out' has " + std::to_string(outTotal) + " bytes, the sizes say " +
-                            std::to_string(groups * m * n * outBytes));
+    fail(codelet, "field 'out' has " + std::to_string(outTotal) + " bytes, the sizes say " +
+                      std::to_string(groups * m * n * outBytes));
   }
 
   thread_local std::vector<float> a, b, scratch, c;
@@ -179,11 +169,11 @@ void addAmp(CodeletRegistry& registry) {
   codelet.name = ampMatMulCodeletName(In, Partials);
   codelet.kernel = [name = codelet.name](const VertexData& data) { ampMatMulKernel<In, Partials>(data, name); };
   codelet.cycles = [](const Vertex& vertex, const Target& target) {
-    return ampMatMulCycles(target, In, Partials, count(vertex.scalars, 0), count(vertex.scalars, 1),
-                           count(vertex.scalars, 2), count(vertex.scalars, 3));
+    return ampMatMulCycles(target, In, Partials, scalarCount(vertex.scalars, 0), scalarCount(vertex.scalars, 1),
+                           scalarCount(vertex.scalars, 2), scalarCount(vertex.scalars, 3));
   };
   codelet.macs = [](const Vertex& vertex) {
-    return count(vertex.scalars, 0) * count(vertex.scalars, 1) * count(vertex.scalars, 2) * count(vertex.scalars, 3);
+    return scalarCount(vertex.scalars, 0) * scalarCount(vertex.scalars, 1) * scalarCount(vertex.scalars, 2) * scalarCount(vertex.scalars, 3);
   };
   codelet.peakMacsPerCycle = [](const Target& target) { return uint64_t{ampGeometry(In, Partials, target).peakMacsPerCycle}; };
   codelet.codeBytes = kAmpCodeBytes;
@@ -210,28 +200,28 @@ T wrapMulAdd(T acc, T a, T b) {
 
 // out[r][c] = sum_i (lhs[r][i] - aZero) * (rhs[i][c] - bZero) in Acc, wrapping.
 template <DType A, DType B, DType Out>
-void integerMatMulKernel(const VertexData& data, std::string_view codelet, size_t scalarCount) {
+void integerMatMulKernel(const VertexData& data, std::string_view codelet, size_t expectedScalars) {
   using Acc = typename Element<Out>::Value;
-  const uint64_t rows = count(data.scalars, 0), k = count(data.scalars, 1), n = count(data.scalars, 2);
-  if (data.scalars.size() != scalarCount || rows == 0 || k == 0 || n == 0) {
-    fieldError(codelet, "needs scalars [rows, k, n, rhsTransposed" +
-                            std::string(scalarCount == 6 ? ", aZero, bZero]" : "]") + ", all sizes positive");
+  const uint64_t rows = scalarCount(data.scalars, 0), k = scalarCount(data.scalars, 1), n = scalarCount(data.scalars, 2);
+  if (data.scalars.size() != expectedScalars || rows == 0 || k == 0 || n == 0) {
+    fail(codelet, "needs scalars [rows, k, n, rhsTransposed" +
+                      std::string(expectedScalars == 6 ? ", aZero, bZero]" : "]") + ", all sizes positive");
   }
   const bool rhsTransposed = data.scalars[3] != 0;
-  Acc aZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[4]) : Acc{0};
-  Acc bZero = scalarCount == 6 ? static_cast<Acc>(data.scalars[5]) : Acc{0};
+  Acc aZero = expectedScalars == 6 ? static_cast<Acc>(data.scalars[4]) : Acc{0};
+  Acc bZero = expectedScalars == 6 ? static_cast<Acc>(data.scalars[5]) : Acc{0};
   if (data.fields.size() == 5) {
     if (!data.fields[3].empty()) aZero = static_cast<Acc>(Element<A>::load(singleRegion(data, 3, Element<A>::bytes, codelet, "aZero").data()));
     if (!data.fields[4].empty()) bZero = static_cast<Acc>(Element<B>::load(singleRegion(data, 4, Element<B>::bytes, codelet, "bZero").data()));
   }
   const std::span<uint8_t> lhs = singleRegion(data, 0, rows * k * Element<A>::bytes, codelet, "lhs");
   const std::span<uint8_t> rhs = singleRegion(data, 1, k * n * Element<B>::bytes, codelet, "rhs");
-  if (data.fields.size() != 3 && !(scalarCount == 6 && data.fields.size() == 5)) {
-    fieldError(codelet, "needs fields [lhs, rhs, out]" + std::string(scalarCount == 6 ? " and optionally [aZero, bZero]" : ""));
+  if (data.fields.size() != 3 && !(expectedScalars == 6 && data.fields.size() == 5)) {
+    fail(codelet, "needs fields [lhs, rhs, out]" + std::string(expectedScalars == 6 ? " and optionally [aZero, bZero]" : ""));
   }
   uint64_t outTotal = 0;
   for (const auto& region : data.fields[2]) outTotal += region.size();
-  if (outTotal != rows * n * Element<Out>::bytes) fieldError(codelet, "field 'out' does not hold rows x n elements");
+  if (outTotal != rows * n * Element<Out>::bytes) fail(codelet, "field 'out' does not hold rows x n elements");
   std::vector<Acc> b(k * n);  // [k][n], zero point removed
   for (uint64_t i = 0; i < k; ++i) {
     for (uint64_t c = 0; c < n; ++c) {
@@ -264,7 +254,7 @@ void addVectorMatMul(CodeletRegistry& registry) {
   codelet.name = vectorMatMulCodeletName(T);
   codelet.kernel = [name = codelet.name](const VertexData& data) { integerMatMulKernel<T, T, T>(data, name, 4); };
   codelet.cycles = [](const Vertex& vertex, const Target&) {
-    return vectorMatMulWorkerCycles(T, T, count(vertex.scalars, 0), count(vertex.scalars, 1), count(vertex.scalars, 2));
+    return vectorMatMulWorkerCycles(T, T, scalarCount(vertex.scalars, 0), scalarCount(vertex.scalars, 1), scalarCount(vertex.scalars, 2));
   };
   codelet.codeBytes = kVectorMatMulCodeBytes;
   registry.add(std::move(codelet));
@@ -278,8 +268,8 @@ void addMatMulInteger(CodeletRegistry& registry) {
     integerMatMulKernel<A, B, DType::Int32>(data, name, 6);
   };
   codelet.cycles = [](const Vertex& vertex, const Target&) {
-    return vectorMatMulWorkerCycles(A, DType::Int32, count(vertex.scalars, 0), count(vertex.scalars, 1),
-                                    count(vertex.scalars, 2));
+    return vectorMatMulWorkerCycles(A, DType::Int32, scalarCount(vertex.scalars, 0), scalarCount(vertex.scalars, 1),
+                                    scalarCount(vertex.scalars, 2));
   };
   codelet.codeBytes = kVectorMatMulCodeBytes;
   registry.add(std::move(codelet));
@@ -295,7 +285,7 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   using OV = typename Element<O>::Value;
   using Acc = std::conditional_t<std::is_floating_point_v<PV>, float, PV>;
   if (data.fields.size() != 3 || (data.scalars.size() != 2 && data.scalars.size() != 3)) {
-    fieldError(codelet, "needs fields [out, partials, bias] and scalars [alpha, beta] or [alpha, beta, stride]");
+    fail(codelet, "needs fields [out, partials, bias] and scalars [alpha, beta] or [alpha, beta, stride]");
   }
   const auto& outRegions = data.fields[0];
   const auto& biasRegions = data.fields[2];
@@ -306,11 +296,11 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   thread_local std::vector<std::span<uint8_t>> partials;
   partials.clear();
   if (data.scalars.size() == 3) {
-    const uint64_t stride = count(data.scalars, 2) * Element<P>::bytes;
+    const uint64_t stride = scalarCount(data.scalars, 2) * Element<P>::bytes;
     const auto& regions = data.fields[1];
     if (regions.size() != 2 || regions[0].size() != partialBytes || stride < partialBytes ||
         regions[1].size() < partialBytes || (regions[1].size() - partialBytes) % stride != 0) {
-      fieldError(codelet, "the strided form needs the own partial and a region of received partials `stride` apart");
+      fail(codelet, "the strided form needs the own partial and a region of received partials `stride` apart");
     }
     partials.push_back(regions[0]);
     for (uint64_t at = 0; at + partialBytes <= regions[1].size(); at += stride) {
@@ -319,13 +309,13 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   } else {
     partials.assign(data.fields[1].begin(), data.fields[1].end());
   }
-  if (partials.empty()) fieldError(codelet, "needs at least one partial");
+  if (partials.empty()) fail(codelet, "needs at least one partial");
   for (const auto& partial : partials) {
-    if (partial.size() != partialBytes) fieldError(codelet, "every partial must be as long as out");
+    if (partial.size() != partialBytes) fail(codelet, "every partial must be as long as out");
   }
   uint64_t biasElements = 0;
   for (const auto& region : biasRegions) biasElements += region.size() / Element<O>::bytes;
-  if (!biasRegions.empty() && biasElements != elements) fieldError(codelet, "bias must be as long as out");
+  if (!biasRegions.empty() && biasElements != elements) fail(codelet, "bias must be as long as out");
   const double alpha = scalarAsDouble(data.scalars[0]);
   const double beta = scalarAsDouble(data.scalars[1]);
   const bool scaled = alpha != 1.0 || (!biasRegions.empty() && beta != 1.0);

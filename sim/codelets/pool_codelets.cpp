@@ -24,6 +24,7 @@
 #include "sim/codelets/codelet_tables.h"
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/vector_cost.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
@@ -52,14 +53,6 @@ constexpr PoolCost kAverageCost{10, 7, 1, 2};  // + a multiply by the reciprocal
 constexpr uint32_t kLpSimpleCyclesPerVector = 2;
 constexpr uint32_t kPowerCyclesFloat32 = 312;
 constexpr uint32_t kPowerCyclesFloat16 = 325;
-
-[[noreturn]] void fail(std::string_view codelet, const std::string& why) {
-  throw SimError(std::string(codelet) + ": " + why);
-}
-
-uint64_t scalarCount(std::span<const int64_t> scalars, size_t s) {
-  return s < scalars.size() && scalars[s] > 0 ? static_cast<uint64_t>(scalars[s]) : 0;
-}
 
 std::span<uint8_t> region(const VertexData& data, size_t field, std::string_view codelet) {
   if (field >= data.fields.size() || data.fields[field].size() != 1) {

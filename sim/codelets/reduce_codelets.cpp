@@ -18,6 +18,7 @@
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/reduce_ops.h"
 #include "sim/codelets/vector_cost.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
@@ -140,10 +141,6 @@ OutValue finishValue(Acc acc, double divisor, ReduceFinish finish) {
     if (!std::isfinite(r)) return OutValue{0};
     return static_cast<OutValue>(r);
   }
-}
-
-[[noreturn]] void fail(std::string_view codelet, const std::string& why) {
-  throw SimError(std::string(codelet) + ": " + why);
 }
 
 size_t elementsOf(const std::span<uint8_t>& region, size_t bytes, std::string_view codelet) {

@@ -34,6 +34,7 @@
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/rnn_cell.h"
 #include "sim/codelets/vector_cost.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
@@ -45,10 +46,6 @@ using rnn::Phase;
 using rnn::Scalar;
 
 constexpr uint32_t kRnnCodeBytes = 1024;  // assumption: a C++ vertex with the three cells
-
-[[noreturn]] void fail(std::string_view codelet, const std::string& why) {
-  throw SimError(std::string(codelet) + ": " + why);
-}
 
 double real(std::span<const int64_t> scalars, Scalar s) { return scalarAsDouble(scalars[static_cast<size_t>(s)]); }
 int64_t integer(std::span<const int64_t> scalars, Scalar s) { return scalars[static_cast<size_t>(s)]; }

@@ -25,14 +25,11 @@
 #include "sim/codelets/codelet_tables.h"
 #include "sim/codelets/element_types.h"
 #include "sim/codelets/reduce_ops.h"
+#include "sim/codelets/vertex_checks.h"
 #include "sim/error.h"
 
 namespace ipusim::codelets {
 namespace {
-
-[[noreturn]] void fail(std::string_view codelet, const std::string& why) {
-  throw SimError(std::string(codelet) + ": " + why);
-}
 
 template <typename V>
 V addStep(V a, V b) {
