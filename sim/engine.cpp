@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <latch>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -12,6 +14,7 @@
 #include "sim/codelet.h"
 #include "sim/engine_plan.h"
 #include "sim/error.h"
+#include "sim/fused_step.h"
 #include "sim/tile_memory.h"
 
 namespace ipusim {
@@ -29,6 +32,18 @@ std::string_view stepKindName(StepKind kind) {
 }
 
 namespace {
+
+// One copy of an exchange that needs no staging (an untouched source tile reads as zeros).
+inline void copyDirect(TileMemories& memory, const Copy& copy) {
+  if (copy.bytes == 0) return;
+  uint8_t* destination = memory.touch(copy.dstTile) + copy.dstOffset;
+  const uint8_t* source = memory.find(copy.srcTile);
+  if (source == nullptr) {
+    std::memset(destination, 0, copy.bytes);
+  } else {
+    std::memcpy(destination, source + copy.srcOffset, copy.bytes);
+  }
+}
 
 int64_t readInteger(const uint8_t* bytes, DType dtype) {
   switch (dtype) {
@@ -70,6 +85,9 @@ struct Engine::Impl {
   TileMemories memory;
   std::vector<ComputePlan> computePlans;
   std::vector<ExchangePlan> exchangePlans;
+  // Exchange-then-compute pairs run tile by tile (sim/fused_step.h), keyed by fusedKey.
+  std::vector<FusedStepPlan> fusedPlans;
+  std::unordered_map<uint64_t, size_t> fusedIndex;
   std::vector<uint64_t> streamBytes;
   std::vector<uint64_t> streamCycles;
   std::vector<uint8_t> staging;  // exchange sources when reads and writes overlap
@@ -90,6 +108,8 @@ struct Engine::Impl {
     memory.reset(0, 0);
     computePlans.clear();
     exchangePlans.clear();
+    fusedPlans.clear();
+    fusedIndex.clear();
     streamBytes.clear();
     streamCycles.clear();
     staging = {};
@@ -125,12 +145,24 @@ struct Engine::Impl {
     }
   }
 
+  static uint64_t fusedKey(uint32_t exchange, uint32_t computeSet) {
+    return uint64_t{exchange} << 32 | computeSet;
+  }
+
   void prepare(std::shared_ptr<const Executable> executable);
+  void planFusedSteps(const Program& program);
   void writeConstants();
   void runProgram(const Program& program);
   void runCompute(uint32_t index);
+  void reportCompute(uint32_t index);
+  template <class Task>
+  void runEach(size_t count, bool parallel, std::vector<std::exception_ptr>& errors, const std::string& computeSet,
+               const std::function<uint32_t(size_t)>& tileOf, Task task);
   void runTiles(ComputePlan& plan, const ComputeSet& computeSet);
   void runExchange(uint32_t index);
+  void copyExchange(uint32_t index);
+  void reportExchange(uint32_t index);
+  bool runFused(uint32_t exchange, uint32_t computeSet);
   void runStream(uint32_t index);
   void runSwitch(const Program& program);
 };
@@ -154,6 +186,12 @@ void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
   for (const Exchange& exchange : exe->exchanges) {
     exchangePlans.push_back(planExchange(target, exchange));
   }
+  // On one host thread, running the pairs tile by tile measured slower than step by step
+  // (docs/conv-planner.md "Benchmarks"): they are fused only when threads share them.
+  if (pool) {
+    planFusedSteps(exe->load);
+    planFusedSteps(exe->main);
+  }
   for (const HostStream& stream : exe->streams) {
     const Variable& variable = exe->variables[stream.variable];
     const uint64_t bytes = static_cast<uint64_t>(elementCount(variable.shape)) *
@@ -164,6 +202,24 @@ void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
   detailCycles.assign(target.tiles, 0);
   detailSent.assign(target.tiles, 0);
   detailReceived.assign(target.tiles, 0);
+}
+
+void Engine::Impl::planFusedSteps(const Program& program) {
+  const std::vector<Program>& body = program.body;
+  for (size_t i = 0; i < body.size(); ++i) {
+    planFusedSteps(body[i]);
+    if (program.kind != ProgramKind::Sequence || i + 1 >= body.size() || body[i].kind != ProgramKind::Exchange ||
+        body[i + 1].kind != ProgramKind::Execute) {
+      continue;
+    }
+    const uint32_t exchange = body[i].ref, computeSet = body[i + 1].ref;
+    if (fusedIndex.count(fusedKey(exchange, computeSet)) != 0) continue;
+    std::optional<FusedStepPlan> fused = planFusedStep(exe->exchanges[exchange], exchangePlans[exchange],
+                                                       exe->computeSets[computeSet], computePlans[computeSet]);
+    if (!fused) continue;
+    fusedIndex.emplace(fusedKey(exchange, computeSet), fusedPlans.size());
+    fusedPlans.push_back(std::move(*fused));
+  }
 }
 
 void Engine::Impl::writeConstants() {
@@ -181,7 +237,15 @@ void Engine::Impl::writeConstants() {
 void Engine::Impl::runProgram(const Program& program) {
   switch (program.kind) {
     case ProgramKind::Sequence:
-      for (const Program& child : program.body) runProgram(child);
+      for (size_t i = 0; i < program.body.size(); ++i) {
+        const Program& child = program.body[i];
+        if (child.kind == ProgramKind::Exchange && i + 1 < program.body.size() &&
+            program.body[i + 1].kind == ProgramKind::Execute && runFused(child.ref, program.body[i + 1].ref)) {
+          ++i;
+          continue;
+        }
+        runProgram(child);
+      }
       return;
     case ProgramKind::Execute:
       runCompute(program.ref);
@@ -204,55 +268,60 @@ void Engine::Impl::runProgram(const Program& program) {
   }
 }
 
-void Engine::Impl::runTiles(ComputePlan& plan, const ComputeSet& computeSet) {
-  auto fail = [&](const TileWork& work, const std::exception_ptr& error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const SimError& simError) {
-      throw SimError("compute set '" + computeSet.name + "' on tile " +
-                     std::to_string(work.tile) + ": " + simError.what());
+template <class Task>
+void Engine::Impl::runEach(size_t count, bool parallel, std::vector<std::exception_ptr>& errors,
+                           const std::string& computeSet, const std::function<uint32_t(size_t)>& tileOf, Task task) {
+  // Every item runs even when one throws, so that the lowest failing tile reports whatever
+  // the thread count. On the pool, workers take items off a shared counter; each item writes
+  // only its own tile's memory and its own error slot.
+  std::fill(errors.begin(), errors.end(), nullptr);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
+      try {
+        task(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
     }
   };
-  if (!pool || !plan.parallel) {
-    for (TileWork& work : plan.tiles) {
-      try {
-        work.run(memory);
-      } catch (const SimError&) {
-        fail(work, std::current_exception());
-      }
+  if (!pool || !parallel) {
+    work();
+  } else {
+    const unsigned taskCount = static_cast<unsigned>(std::min<size_t>(threads, count));
+    std::latch done(taskCount);
+    for (unsigned t = 0; t < taskCount; ++t) {
+      boost::asio::post(*pool, [&] {
+        work();
+        done.count_down();
+      });
     }
-    return;
+    done.wait();
   }
-  // Workers take tiles off a shared counter; each tile writes only its own memory and its
-  // own error slot, so the result does not depend on which thread ran what.
-  const size_t tileCount = plan.tiles.size();
-  const unsigned taskCount = static_cast<unsigned>(std::min<size_t>(threads, tileCount));
-  std::atomic<size_t> next{0};
-  std::latch done(taskCount);
-  std::fill(plan.errors.begin(), plan.errors.end(), nullptr);
-  for (unsigned t = 0; t < taskCount; ++t) {
-    boost::asio::post(*pool, [&] {
-      for (size_t i = next.fetch_add(1); i < tileCount; i = next.fetch_add(1)) {
-        try {
-          plan.tiles[i].run(memory);
-        } catch (...) {
-          plan.errors[i] = std::current_exception();
-        }
-      }
-      done.count_down();
-    });
-  }
-  done.wait();
-  // The lowest failing tile reports, whatever the thread count.
-  for (size_t i = 0; i < tileCount; ++i) {
-    if (plan.errors[i]) fail(plan.tiles[i], plan.errors[i]);
+  for (size_t i = 0; i < count; ++i) {
+    if (!errors[i]) continue;
+    try {
+      std::rethrow_exception(errors[i]);
+    } catch (const SimError& error) {
+      throw SimError("compute set '" + computeSet + "' on tile " + std::to_string(tileOf(i)) + ": " + error.what());
+    }
   }
 }
 
+void Engine::Impl::runTiles(ComputePlan& plan, const ComputeSet& computeSet) {
+  runEach(
+      plan.tiles.size(), plan.parallel, plan.errors, computeSet.name, [&](size_t i) { return plan.tiles[i].tile; },
+      [&](size_t i) { plan.tiles[i].run(memory); });
+}
+
 void Engine::Impl::runCompute(uint32_t index) {
-  ComputePlan& plan = computePlans[index];
+  runTiles(computePlans[index], exe->computeSets[index]);
+  reportCompute(index);
+}
+
+void Engine::Impl::reportCompute(uint32_t index) {
+  const ComputePlan& plan = computePlans[index];
   const ComputeSet& computeSet = exe->computeSets[index];
-  runTiles(plan, computeSet);
   if (wantsDetail()) {
     std::fill(detailCycles.begin(), detailCycles.end(), 0);
     for (const TileWork& work : plan.tiles) detailCycles[work.tile] = work.cycles;
@@ -264,6 +333,11 @@ void Engine::Impl::runCompute(uint32_t index) {
 }
 
 void Engine::Impl::runExchange(uint32_t index) {
+  copyExchange(index);
+  reportExchange(index);
+}
+
+void Engine::Impl::copyExchange(uint32_t index) {
   const ExchangePlan& plan = exchangePlans[index];
   const Exchange& exchange = exe->exchanges[index];
   if (plan.needsStaging) {
@@ -280,17 +354,13 @@ void Engine::Impl::runExchange(uint32_t index) {
     }
   } else {
     // No copy writes bytes that another reads, so copying in order is the same superstep.
-    for (const Copy& copy : exchange.copies) {
-      if (copy.bytes == 0) continue;
-      uint8_t* destination = memory.touch(copy.dstTile) + copy.dstOffset;
-      const uint8_t* source = memory.find(copy.srcTile);
-      if (source == nullptr) {
-        std::memset(destination, 0, copy.bytes);
-      } else {
-        std::memcpy(destination, source + copy.srcOffset, copy.bytes);
-      }
-    }
+    for (const Copy& copy : exchange.copies) copyDirect(memory, copy);
   }
+}
+
+void Engine::Impl::reportExchange(uint32_t index) {
+  const ExchangePlan& plan = exchangePlans[index];
+  const Exchange& exchange = exe->exchanges[index];
   if (wantsDetail()) {
     std::fill(detailSent.begin(), detailSent.end(), 0);
     std::fill(detailReceived.begin(), detailReceived.end(), 0);
@@ -304,6 +374,36 @@ void Engine::Impl::runExchange(uint32_t index) {
     report(StepKind::Exchange, exchange.name, plan.cycles, plan.bytes);
   }
   report(StepKind::Sync, exchange.name, exe->target.syncCycles);
+}
+
+bool Engine::Impl::runFused(uint32_t exchangeIndex, uint32_t computeIndex) {
+  const auto found = fusedIndex.find(fusedKey(exchangeIndex, computeIndex));
+  if (found == fusedIndex.end()) return false;
+  // A pair that would run past the cycle budget runs unfused, so that the budget stops it
+  // at the same step with the same memory as always.
+  const ExchangePlan& exchangePlan = exchangePlans[exchangeIndex];
+  ComputePlan& computePlan = computePlans[computeIndex];
+  const uint64_t pairCycles = exchangePlan.cycles + computePlan.cycles + 2 * uint64_t{exe->target.syncCycles};
+  if (maxCycles != 0 && now - budgetStart + pairCycles > maxCycles) return false;
+
+  FusedStepPlan& fused = fusedPlans[found->second];
+  const std::vector<Copy>& copies = exe->exchanges[exchangeIndex].copies;
+  // Every tile that receives or computes is allocated before any thread copies: a tile's
+  // memory pointer is then only read while the threads run.
+  for (const FusedTile& tile : fused.tiles) memory.touch(tile.tile);
+  runEach(
+      fused.tiles.size(), computePlan.parallel || fused.tiles.size() >= kParallelTiles, fused.errors,
+      exe->computeSets[computeIndex].name, [&](size_t i) { return fused.tiles[i].tile; },
+      [&](size_t i) {
+        const FusedTile& tile = fused.tiles[i];
+        for (uint32_t s = tile.firstSegment; s < tile.firstSegment + tile.segmentCount; ++s) {
+          for (uint32_t c = fused.segments[s].begin; c < fused.segments[s].end; ++c) copyDirect(memory, copies[c]);
+        }
+        if (tile.work >= 0) computePlan.tiles[static_cast<size_t>(tile.work)].run(memory);
+      });
+  reportExchange(exchangeIndex);
+  reportCompute(computeIndex);
+  return true;
 }
 
 void Engine::Impl::runStream(uint32_t index) {

@@ -101,7 +101,6 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
     begin = end;
   }
   // Below these sizes handing tiles to other threads costs more than it saves.
-  constexpr size_t kParallelTiles = 32;
   constexpr uint64_t kParallelBytes = 256 * 1024;
   plan.parallel = plan.tiles.size() >= kParallelTiles ||
                   (plan.tiles.size() >= 2 && regionBytes >= kParallelBytes);

@@ -3,6 +3,7 @@
 // codelets resolved and their cycles summed, each exchange's traffic and cycles.
 // Engine internals (DESIGN.md section 4); docs/cost-model.md has the formulas.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <span>
@@ -30,6 +31,9 @@ struct TileWork {
   // Runs every vertex's kernel on the tile's memory (touching it first).
   void run(TileMemories& memory);
 };
+
+// Below this many tiles, handing a step's tiles to other host threads costs more than it saves.
+inline constexpr size_t kParallelTiles = 32;
 
 struct ComputePlan {
   std::vector<TileWork> tiles;  // ascending tile order
