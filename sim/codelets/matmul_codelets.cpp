@@ -22,6 +22,7 @@
 //     per partial, of vertex state.
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>
@@ -132,7 +133,15 @@ void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
   a.resize(m * k);
   b.resize(In == DType::Float16 && !rhsTransposed ? 0 : k * n);
   scratch.resize(std::max(m * k, k * n));
-  c.resize(groups * m * n);
+  // fp32 partials in one aligned region are written by the product itself (no float copy).
+  float* product = nullptr;
+  if (Partials == DType::Float32 && data.fields[2].size() == 1 &&
+      reinterpret_cast<uintptr_t>(data.fields[2][0].data()) % alignof(float) == 0) {
+    product = reinterpret_cast<float*>(data.fields[2][0].data());
+  } else {
+    c.resize(groups * m * n);
+    product = c.data();
+  }
   for (uint64_t g = 0; g < groups; ++g) {
     loadFloats<In>(lhs.data() + g * m * k * inBytes, m * k, a.data());
     // Blocks stored [k][m] (lhs) or [n][k] (rhs) are transposed to row-major [m][k], [k][n].
@@ -143,7 +152,7 @@ void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
     }
     if (In == DType::Float16 && !rhsTransposed) {
       // Half rows are converted as the product reads them (no float copy of the block).
-      simd::matMulHalfRhs(a.data(), rhs.data() + g * k * n * inBytes, c.data() + g * m * n, m, k, n);
+      simd::matMulHalfRhs(a.data(), rhs.data() + g * k * n * inBytes, product + g * m * n, m, k, n);
       continue;
     }
     loadFloats<In>(rhs.data() + g * k * n * inBytes, k * n, b.data());
@@ -152,8 +161,9 @@ void ampMatMulKernel(const VertexData& data, std::string_view codelet) {
       std::swap(b, scratch);
       scratch.resize(std::max(m * k, k * n));
     }
-    simd::matMul(a.data(), b.data(), c.data() + g * m * n, m, k, n);
+    simd::matMul(a.data(), b.data(), product + g * m * n, m, k, n);
   }
+  if (product != c.data()) return;
   // fp16 partials: the AMP accumulates a vertex's product in wider accumulators and rounds
   // once when it writes the partials (documented in docs/cost-model.md).
   const float* next = c.data();
