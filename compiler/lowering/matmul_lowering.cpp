@@ -463,6 +463,13 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
   };
   std::vector<Piece> pieces;
   std::vector<uint64_t> receiveSizes(blocks.size(), 0), biasSizes(blocks.size(), 0);
+  // A constant bias that is the same along each output row (a convolution's per-channel bias)
+  // is laid out one element per block row a piece touches (ReducePartials' row-bias form),
+  // not repeated over the row's elements.
+  const bool rowBias = e.epilogue.bias && e.epilogue.bias->constant != nullptr && !swapped &&
+                       e.epilogue.bias->rowOffsets.empty() && e.epilogue.bias->colStride == 0;
+  // Block rows [first / nb, (end - 1) / nb] that block elements [first, end) touch.
+  auto rowsTouched = [](uint64_t first, uint64_t end, uint64_t nb) { return (end - 1) / nb - first / nb + 1; };
   for (size_t i = 0; i < blocks.size(); ++i) {
     const TileBlock& block = blocks[i];
     uint64_t first = 0, end = 0;
@@ -479,7 +486,7 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
     if (first == end) continue;
     pieces.push_back({i, first, end});
     receiveSizes[i] = (plan.kParts - 1) * (end - first);
-    biasSizes[i] = e.epilogue.bias ? end - first : 0;
+    biasSizes[i] = !e.epilogue.bias ? 0 : rowBias ? rowsTouched(first, end, block.n.size()) : end - first;
   }
   // Swapped: piece of block rows [r0, r1) of [n][m] becomes, transposed, the output segments
   // (g, m, n.begin + r0 .. n.begin + r1) for every m of the block.
@@ -549,9 +556,10 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
       ConstTensor value{view.dtype, shape, std::vector<uint8_t>(buffer.total * bytes)};
       for (const Piece& piece : pieces) {
         uint8_t* out = value.bytes.data() + biasBase[piece.reducer] * bytes;
+        // Each run is one block row's segment: one element for it in the row-bias form.
         forEachBlockRun(blocks[piece.reducer], piece.first, piece.end,
                              [&](uint64_t element, uint64_t length, uint64_t) {
-                               for (uint64_t j = 0; j < length; ++j, out += bytes) {
+                               for (uint64_t j = 0; j < (rowBias ? 1 : length); ++j, out += bytes) {
                                  std::memcpy(out, view.constant->bytes.data() + sourceOf(element + j) * bytes, bytes);
                                }
                              });
@@ -620,7 +628,15 @@ uint32_t emitMatMul(GraphBuilder& b, const MatMulPlan& plan, const MatMulEmissio
         }
       }
       std::vector<Slice> bias;
-      if (e.epilogue.bias) bias.push_back({biasVar, biasBase[piece.reducer] + offset, chunk});
+      if (rowBias) {
+        const uint64_t nb = reducer.n.size(), first = piece.first + offset;
+        bias.push_back({biasVar, biasBase[piece.reducer] + first / nb - piece.first / nb, rowsTouched(first, first + chunk, nb)});
+        scalars.resize(3, 0);  // the partials' stride, 0 when they are one region each
+        scalars.push_back(static_cast<int64_t>(nb));
+        scalars.push_back(static_cast<int64_t>(first % nb));
+      } else if (e.epilogue.bias) {
+        bias.push_back({biasVar, biasBase[piece.reducer] + offset, chunk});
+      }
       b.addVertex(reduce, reduceCodelet, reducer.tile, {std::move(out), std::move(partials), std::move(bias)},
                   std::move(scalars));
       offset += chunk;

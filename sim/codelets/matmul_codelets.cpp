@@ -20,6 +20,10 @@
 //     partial, then the received ones, partial s starting `stride` elements after partial
 //     s - 1 (poplibs' single-input reduction reads its partials so): one region, not one
 //     per partial, of vertex state.
+//     Row-bias form, scalars [alpha, beta, stride (0: one region per partial), rowLength,
+//     firstColumn]: out's elements are consecutive elements of rows of rowLength, the first
+//     at column firstColumn, and bias is one region with one element per row they touch (a
+//     convolution's per-channel bias, not repeated over the output positions).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -294,9 +298,13 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   using PV = typename Element<P>::Value;
   using OV = typename Element<O>::Value;
   using Acc = std::conditional_t<std::is_floating_point_v<PV>, float, PV>;
-  if (data.fields.size() != 3 || (data.scalars.size() != 2 && data.scalars.size() != 3)) {
-    fail(codelet, "needs fields [out, partials, bias] and scalars [alpha, beta] or [alpha, beta, stride]");
+  if (data.fields.size() != 3 || (data.scalars.size() != 2 && data.scalars.size() != 3 && data.scalars.size() != 5)) {
+    fail(codelet,
+         "needs fields [out, partials, bias] and scalars [alpha, beta], [alpha, beta, stride] or [alpha, beta, "
+         "stride, rowLength, firstColumn]");
   }
+  const bool rowBias = data.scalars.size() == 5;
+  const uint64_t strideElements = data.scalars.size() >= 3 ? scalarCount(data.scalars, 2) : 0;
   const auto& outRegions = data.fields[0];
   const auto& biasRegions = data.fields[2];
   uint64_t elements = 0;
@@ -305,8 +313,8 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   // Every partial as a span of `partialBytes`.
   thread_local std::vector<std::span<uint8_t>> partials;
   partials.clear();
-  if (data.scalars.size() == 3) {
-    const uint64_t stride = scalarCount(data.scalars, 2) * Element<P>::bytes;
+  if (data.scalars.size() == 3 || strideElements != 0) {
+    const uint64_t stride = strideElements * Element<P>::bytes;
     const auto& regions = data.fields[1];
     if (regions.size() != 2 || regions[0].size() != partialBytes || stride < partialBytes ||
         regions[1].size() < partialBytes || (regions[1].size() - partialBytes) % stride != 0) {
@@ -325,7 +333,20 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
   }
   uint64_t biasElements = 0;
   for (const auto& region : biasRegions) biasElements += region.size() / Element<O>::bytes;
-  if (!biasRegions.empty() && biasElements != elements) fail(codelet, "bias must be as long as out");
+  // biasIndex(i): the bias element of out element i.
+  uint64_t rowLength = 1, firstColumn = 0;
+  if (rowBias) {
+    rowLength = scalarCount(data.scalars, 3);
+    firstColumn = scalarCount(data.scalars, 4);
+    if (rowLength == 0 || firstColumn >= rowLength) fail(codelet, "needs 0 <= firstColumn < rowLength");
+    const uint64_t rows = elements == 0 ? 0 : (firstColumn + elements - 1) / rowLength + 1;
+    if (!biasRegions.empty() && (biasRegions.size() != 1 || biasElements != rows)) {
+      fail(codelet, "the row-bias form needs bias as one region of one element per row (" + std::to_string(rows) + ")");
+    }
+  } else if (!biasRegions.empty() && biasElements != elements) {
+    fail(codelet, "bias must be as long as out");
+  }
+  const auto biasIndex = [&](uint64_t i) { return rowBias ? (firstColumn + i) / rowLength : i; };
   const double alpha = scalarAsDouble(data.scalars[0]);
   const double beta = scalarAsDouble(data.scalars[1]);
   const bool scaled = alpha != 1.0 || (!biasRegions.empty() && beta != 1.0);
@@ -342,6 +363,9 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
         const size_t n = region.size() / Element<O>::bytes;
         loadFloats<O>(region.data(), n, term.data() + at);
         at += n;
+      }
+      if (rowBias) {  // spread the rows' values over their elements, last first (in place)
+        for (size_t i = elements; i-- > 0;) term[i] = term[biasIndex(i)];
       }
       const float a = static_cast<float>(alpha), b = static_cast<float>(beta);
       if (scaled) {
@@ -377,12 +401,17 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
       }
       OV result;
       if (!biasRegions.empty()) {
-        while (biasAt * Element<O>::bytes >= biasRegions[biasRegion].size()) {
-          ++biasRegion;
-          biasAt = 0;
+        OV bias;
+        if (rowBias) {
+          bias = Element<O>::load(biasRegions[0].data() + biasIndex(e) * Element<O>::bytes);
+        } else {
+          while (biasAt * Element<O>::bytes >= biasRegions[biasRegion].size()) {
+            ++biasRegion;
+            biasAt = 0;
+          }
+          bias = Element<O>::load(biasRegions[biasRegion].data() + biasAt * Element<O>::bytes);
+          ++biasAt;
         }
-        const OV bias = Element<O>::load(biasRegions[biasRegion].data() + biasAt * Element<O>::bytes);
-        ++biasAt;
         if constexpr (std::is_integral_v<OV>) {
           result = scaled ? static_cast<OV>(alpha * static_cast<double>(sum) + beta * static_cast<double>(bias))
                           : wrapAdd<OV>(static_cast<OV>(sum), bias);
@@ -415,7 +444,7 @@ void addReducePartials(CodeletRegistry& registry) {
       for (const Region& region : vertex.fields[0]) elements += region.bytes / dtypeSize(O);
     }
     uint64_t partials = vertex.fields.size() > 1 ? vertex.fields[1].size() : 0;
-    if (vertex.scalars.size() == 3 && partials == 2 && elements > 0 && vertex.scalars[2] > 0) {
+    if (vertex.scalars.size() >= 3 && partials == 2 && elements > 0 && vertex.scalars[2] > 0) {
       // The strided form: the own partial, then received ones `stride` elements apart.
       const uint64_t stride = static_cast<uint64_t>(vertex.scalars[2]);
       const uint64_t received = vertex.fields[1][1].bytes / dtypeSize(P);

@@ -179,6 +179,49 @@ TEST_CASE("ReducePartials: sums, alpha, beta, bias, output in several regions") 
         20 + 1 * (2 * 2 + 7 + 1));
 }
 
+TEST_CASE("ReducePartials, row-bias form: one bias element per row, strided or one region per partial") {
+  // Five output elements of rows of 3, starting at column 2: rows 0 (1 element), 1 (3) and 2 (1).
+  const std::vector<float> p0{1, 2, 3, 4, 5}, p1{10, 20, 30, 40, 50}, p2{100, 200, 300, 400, 500};
+  const std::vector<float> rowBias{0.5f, -1, 4};
+  for (bool strided : {false, true}) {
+    ExecutableBuilder b(targetPreset("ipu2"));
+    b.constant("p0", DType::Float32, {5}, 0, 0, toBytes(p0));
+    // Strided: the received partials one region, 8 elements apart (a gap of 3 between them).
+    b.constant("p1", DType::Float32, {5}, 0, 32, toBytes(p1));
+    b.constant("p2", DType::Float32, {5}, 0, 64, toBytes(p2));
+    b.constant("bias", DType::Float32, {3}, 0, 96, toBytes(rowBias));
+    b.variable("out", DType::Float32, {5}, 0, 112);
+    Vertex v;
+    v.codelet = b.codelet("ReducePartials<float32,float32>");
+    v.fields = {{{112, 20}}, {{0, 20}, {32, 20}, {64, 20}}, {{96, 12}}};
+    v.scalars = {scalarFromDouble(1.0), scalarFromDouble(2.0), 0, 3, 2};
+    if (strided) {
+      v.fields[1] = {{0, 20}, {32, 52}};
+      v.scalars[2] = 8;
+    }
+    CAPTURE(strided);
+    const OneVertexRun run = runVertexOnTile0(b, v, 112, 20);
+    CHECK(fromBytes<float>(run.out) == std::vector<float>{112, 220, 331, 442, 563});
+    // Cycles as the expanded form: 2 loops of 4 fp32 partials, 3 inputs each (2 partials and
+    // the bias), loop overhead 8 and 1 for scaling, plus the launch.
+    CHECK(run.cycles == targetPreset("ipu2").vertexLaunchCycles +
+                            targetPreset("ipu2").workerContexts * (20 + 2 * (3 * 2 + 8 + 1)));
+  }
+  // A bias of the wrong row count, and a first column past the row, are refused.
+  ExecutableBuilder b(targetPreset("ipu2"));
+  b.constant("p0", DType::Float32, {5}, 0, 0, toBytes(p0));
+  b.constant("bias", DType::Float32, {3}, 0, 96, toBytes(rowBias));
+  b.variable("out", DType::Float32, {5}, 0, 112);
+  Vertex v;
+  v.codelet = b.codelet("ReducePartials<float32,float32>");
+  v.fields = {{{112, 20}}, {{0, 20}}, {{96, 8}}};
+  v.scalars = {scalarFromDouble(1.0), scalarFromDouble(1.0), 0, 3, 2};
+  CHECK_THROWS_WITH_AS(runVertexOnTile0(b, v, 112, 20), doctest::Contains("one element per row (3)"), SimError);
+  v.fields[2] = {{96, 12}};
+  v.scalars[4] = 3;
+  CHECK_THROWS_WITH_AS(runVertexOnTile0(b, v, 112, 20), doctest::Contains("firstColumn < rowLength"), SimError);
+}
+
 TEST_CASE("the engine refuses a step in which an AMP vertex claims to beat the peak rate") {
   ExecutableBuilder b(targetPreset("ipu2"));
   b.variable("lhs", DType::Float16, {64 * 64}, 0, 0);
