@@ -49,23 +49,7 @@ void forEachWorkerChunk(const std::vector<TileSpan>& mapping, DType dtype, const
     const uint64_t grains = (total + grain - 1) / grain;
     const uint64_t workers = std::min<uint64_t>(target.workerContexts, grains);
     const uint64_t share = (grains + workers - 1) / workers * grain;
-    std::vector<TileSpan> pieces;
-    uint64_t filled = 0;
-    for (TileSpan span : spans) {
-      while (span.count > 0) {
-        const uint64_t n = std::min(span.count, share - filled);
-        pieces.push_back({tile, span.first, n});
-        span.first += n;
-        span.count -= n;
-        filled += n;
-        if (filled == share) {
-          f(tile, pieces);
-          pieces.clear();
-          filled = 0;
-        }
-      }
-    }
-    if (!pieces.empty()) f(tile, pieces);
+    forEachShare(spans, share, [&](const std::vector<TileSpan>& pieces) { f(tile, pieces); });
   }
 }
 

@@ -242,23 +242,9 @@ void fillGaps(GraphBuilder& builder, const std::string& name, uint32_t dstVar, c
     uint64_t total = 0;
     for (const Slice& s : slices) total += s.count;
     const uint64_t share = std::max(vectorGrain(dtype, builder.target()), (total + workers - 1) / workers);
-    std::vector<Slice> regions;
-    uint64_t filled = 0;
-    for (Slice s : slices) {
-      while (s.count > 0) {
-        const uint64_t n = std::min(s.count, share - filled);
-        regions.push_back({dstVar, s.first, n});
-        s.first += n;
-        s.count -= n;
-        filled += n;
-        if (filled == share) {
-          builder.addVertex(computeSet, codelet, tile, {{{valueVar, valueIndex, 1}}, std::move(regions)});
-          regions.clear();
-          filled = 0;
-        }
-      }
-    }
-    if (!regions.empty()) builder.addVertex(computeSet, codelet, tile, {{{valueVar, valueIndex, 1}}, std::move(regions)});
+    forEachShare(slices, share, [&](std::vector<Slice> regions) {
+      builder.addVertex(computeSet, codelet, tile, {{{valueVar, valueIndex, 1}}, std::move(regions)});
+    });
     ++valueIndex;
   }
 }

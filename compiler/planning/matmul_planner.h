@@ -94,8 +94,6 @@ struct MatMulPlan {
   uint64_t groupParts = 1, mParts = 1, nParts = 1, kParts = 1;
   // Constant operands laid out per tile at compile time (else exchanged into their blocks).
   bool lhsResident = false, rhsResident = false;
-  bool lhsTransposedOnTile = false;  // AMP only: lhs blocks stored [k][m]
-  bool rhsTransposedOnTile = false;  // rhs blocks stored [n][k]
   // Swapped operands: every tile computes its block transposed ([n][m] partials, the AMP
   // streaming the rhs block's n rows); groupBlock is 1. Blocks and parts keep their meaning.
   bool swapOperands = false;

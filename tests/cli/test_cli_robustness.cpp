@@ -2,14 +2,13 @@
 // NaN and infinite inputs.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
-#include <thread>
+#include <string>
 
 #include "cli_support.h"
+#include "tests/interrupted_write.h"
 
 using namespace cli_test;
 
@@ -118,55 +117,22 @@ TEST_CASE("interrupted run: SIGINT while `ipusim run` writes an output leaves no
   fs::create_directories(dir);
   writeText(dir / "O.npy", "the previous file");
 
-  int go[2];
-  REQUIRE(::pipe(go) == 0);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    char start = 0;
-    if (::read(go[0], &start, 1) != 1) ::_exit(120);
-    const int null = ::open("/dev/null", O_WRONLY);
-    if (null < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0 || ::chdir(workDir().c_str()) != 0) ::_exit(121);
-    ::execl(IPUSIM_CLI, IPUSIM_CLI, "run", "temps_a.popef", "--output-dir", "sigint-out",
-            static_cast<char*>(nullptr));
-    ::_exit(122);
-  }
-  // The command keeps its pid across exec, so its temporary's name is known now.
-  const fs::path temporary = dir / ("O.npy.tmp." + std::to_string(child));
-  REQUIRE(::mkfifo(temporary.c_str(), 0600) == 0);
-  const int fifo = ::open(temporary.c_str(), O_RDONLY | O_NONBLOCK);
-  REQUIRE(fifo >= 0);
-  REQUIRE(::fcntl(fifo, F_SETPIPE_SZ, 4096) >= 0);
-  REQUIRE(::write(go[1], "g", 1) == 1);
-
-  // Wait for the first bytes of the .npy (the command simulates first, then writes).
-  std::string head;
-  int status = 0;
-  bool exited = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (head.size() < 6 && std::chrono::steady_clock::now() < deadline) {
-    char buffer[6];
-    const ssize_t n = ::read(fifo, buffer, 6 - head.size());
-    if (n > 0) {
-      head.append(buffer, static_cast<size_t>(n));
-    } else if (::waitpid(child, &status, WNOHANG) == child) {
-      exited = true;
-      break;
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  CHECK(head == std::string("\x93NUMPY", 6));
-  if (!exited) {
-    REQUIRE(::kill(child, SIGINT) == 0);
-    REQUIRE(::waitpid(child, &status, 0) == child);
-  }
-  ::close(fifo);
-  ::close(go[0]);
-  ::close(go[1]);
-  CHECK(!exited);
-  CHECK(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGINT);
+  // The command keeps its pid across exec, so its temporary's name is known before it starts.
+  const interrupt_test::InterruptedWrite r = interrupt_test::interruptMidWrite(
+      [&](pid_t pid) { return (dir / ("O.npy.tmp." + std::to_string(pid))).string(); }, 6, [] {
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0 || ::chdir(workDir().c_str()) != 0) ::_exit(121);
+        ::execl(IPUSIM_CLI, IPUSIM_CLI, "run", "temps_a.popef", "--output-dir", "sigint-out",
+                static_cast<char*>(nullptr));
+        ::_exit(122);
+      });
+  const fs::path temporary = r.temporary;
+  // The .npy's first bytes came (the command simulates first, then writes) and the command
+  // was still writing when SIGINT came.
+  CHECK(r.head == std::string("\x93NUMPY", 6));
+  CHECK_FALSE(r.finished);
+  CHECK(WIFSIGNALED(r.status));
+  CHECK(WTERMSIG(r.status) == SIGINT);
   // The final name still holds the previous file, whole: only the temporary holds a part.
   CHECK(readText(dir / "O.npy") == "the previous file");
   CHECK(fs::exists(fs::symlink_status(temporary)));

@@ -1,9 +1,7 @@
 // writePopef is atomic: a writer interrupted by SIGINT half way through leaves no file under
 // the final name, and an older file there stays whole (docs/popef-format.md section 5).
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include <string>
 
 #include "popef/popef_file.h"
+#include "tests/interrupted_write.h"
 #include "tests/popef/popef_test_support.h"
 
 namespace fs = std::filesystem;
@@ -49,38 +48,21 @@ TEST_CASE("a .popef writer killed by SIGINT mid-write leaves the final name unto
   const std::string path = (dir / "model.popef").string();
   std::ofstream(path, std::ios::binary) << "the previous file";
 
-  int go[2];
-  REQUIRE(::pipe(go) == 0);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    char start = 0;
-    if (::read(go[0], &start, 1) != 1) ::_exit(3);
-    try {
-      popef::writePopef(exe, path);
-    } catch (...) {
-      ::_exit(2);
-    }
-    ::_exit(0);
-  }
-  // The writer's temporary name (<path>.tmp.<pid>) is made a FIFO: the child's write blocks
-  // until this process reads, so the signal lands in the middle of the write.
-  const std::string temporary = path + ".tmp." + std::to_string(child);
-  REQUIRE(::mkfifo(temporary.c_str(), 0600) == 0);
-  REQUIRE(::write(go[1], "g", 1) == 1);
-  const int fifo = ::open(temporary.c_str(), O_RDONLY);
-  REQUIRE(fifo >= 0);
-  char head[12];
-  REQUIRE(::read(fifo, head, sizeof head) == static_cast<ssize_t>(sizeof head));
-  CHECK(std::string(head, sizeof head) == std::string("IPUSIMPOPEF\0", 12));
-  REQUIRE(::kill(child, SIGINT) == 0);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  ::close(fifo);
-  ::close(go[0]);
-  ::close(go[1]);
-  CHECK(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGINT);
+  // The writer's temporary name (<path>.tmp.<pid>) is a FIFO: the signal lands in the write.
+  const interrupt_test::InterruptedWrite r = interrupt_test::interruptMidWrite(
+      [&](pid_t pid) { return path + ".tmp." + std::to_string(pid); }, 12, [&] {
+        try {
+          popef::writePopef(exe, path);
+        } catch (...) {
+          ::_exit(2);
+        }
+        ::_exit(0);
+      });
+  const std::string& temporary = r.temporary;
+  CHECK(r.head == std::string("IPUSIMPOPEF\0", 12));
+  CHECK_FALSE(r.finished);
+  CHECK(WIFSIGNALED(r.status));
+  CHECK(WTERMSIG(r.status) == SIGINT);
   // The final name still holds the previous file, whole; only the temporary is left.
   CHECK(readAll(path) == "the previous file");
   CHECK(fs::exists(temporary));
