@@ -32,6 +32,11 @@ struct Codelet {
   // them, so that the engine can refuse a vertex that claims to beat the peak.
   std::function<uint64_t(const Vertex&)> macs;
   std::function<uint64_t(const Target&)> peakMacsPerCycle;
+  // The kernel treats region r of every field as one independent piece, in region order,
+  // with nothing but the scalars shared (the elementwise codelets): on the host, consecutive
+  // vertices of it on a tile with equal scalars run as one call over their regions in turn,
+  // which computes exactly what running them one after another does.
+  bool regionwise = false;
 };
 
 class CodeletRegistry {

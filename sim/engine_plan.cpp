@@ -12,10 +12,12 @@ void TileWork::run(TileMemories& memory) {
   uint8_t* base = memory.touch(tile);
   if (boundTo != base) {
     for (BoundVertex& bound : vertices) {
-      const auto& fields = bound.vertex->fields;
-      for (size_t f = 0; f < fields.size(); ++f) {
-        for (size_t r = 0; r < fields[f].size(); ++r) {
-          bound.data.fields[f][r] = std::span<uint8_t>(base + fields[f][r].offset, fields[f][r].bytes);
+      for (size_t f = 0; f < bound.data.fields.size(); ++f) {
+        size_t r = 0;
+        for (const Vertex* vertex : bound.vertices) {
+          for (const Region& region : vertex->fields[f]) {
+            bound.data.fields[f][r++] = std::span<uint8_t>(base + region.offset, region.bytes);
+          }
         }
       }
     }
@@ -63,21 +65,35 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
     uint64_t ampPeak = 0;
     for (size_t i = begin; i < end; ++i) {
       const Vertex& vertex = vertices[order[i]];
-      BoundVertex bound;
-      bound.codelet = codelets[vertex.codelet];
-      bound.vertex = &vertex;
-      bound.data.fields.resize(vertex.fields.size());
-      for (size_t f = 0; f < vertex.fields.size(); ++f) {
-        bound.data.fields[f].resize(vertex.fields[f].size());
-        for (const Region& region : vertex.fields[f]) regionBytes += region.bytes;
+      const Codelet* codelet = codelets[vertex.codelet];
+      for (const auto& field : vertex.fields) {
+        for (const Region& region : field) regionBytes += region.bytes;
       }
-      bound.data.scalars = vertex.scalars;
-      const uint64_t cycles = bound.codelet->cycles(vertex, exe.target);
-      if (bound.codelet->usesAmp) {
+      // A regionwise vertex joins the previous host call when it is of the same codelet
+      // with the same scalars and field count; else it starts a host call of its own.
+      BoundVertex* previous = work.vertices.empty() ? nullptr : &work.vertices.back();
+      if (codelet->regionwise && previous != nullptr && previous->codelet == codelet &&
+          previous->vertices.front()->scalars == vertex.scalars &&
+          previous->data.fields.size() == vertex.fields.size()) {
+        previous->vertices.push_back(&vertex);
+        for (size_t f = 0; f < vertex.fields.size(); ++f) {
+          previous->data.fields[f].resize(previous->data.fields[f].size() + vertex.fields[f].size());
+        }
+      } else {
+        BoundVertex bound;
+        bound.codelet = codelet;
+        bound.vertices = {&vertex};
+        bound.data.fields.resize(vertex.fields.size());
+        for (size_t f = 0; f < vertex.fields.size(); ++f) bound.data.fields[f].resize(vertex.fields[f].size());
+        bound.data.scalars = vertex.scalars;
+        work.vertices.push_back(std::move(bound));
+      }
+      const uint64_t cycles = codelet->cycles(vertex, exe.target);
+      if (codelet->usesAmp) {
         ampCycles += cycles;
-        if (bound.codelet->macs && bound.codelet->peakMacsPerCycle) {
-          const uint64_t macs = bound.codelet->macs(vertex);
-          const uint64_t peak = std::max<uint64_t>(1, bound.codelet->peakMacsPerCycle(exe.target));
+        if (codelet->macs && codelet->peakMacsPerCycle) {
+          const uint64_t macs = codelet->macs(vertex);
+          const uint64_t peak = std::max<uint64_t>(1, codelet->peakMacsPerCycle(exe.target));
           ampMacs += macs;
           ampMinimumCycles += (macs + peak - 1) / peak;
           ampPeak = std::max(ampPeak, peak);
@@ -85,7 +101,6 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
       } else {
         workerCycles.push_back(cycles);
       }
-      work.vertices.push_back(std::move(bound));
     }
     // The AMP is one unit per tile: no step may have it do more MACs than its peak rate
     // allows in the cycles its vertices claim. A codelet that did would be a cost-model bug.

@@ -15,9 +15,11 @@
 
 namespace ipusim {
 
+// One host call of a codelet: one vertex, or consecutive vertices of a regionwise codelet
+// with equal scalars, their regions concatenated field by field (Codelet::regionwise).
 struct BoundVertex {
   const Codelet* codelet = nullptr;
-  const Vertex* vertex = nullptr;
+  std::vector<const Vertex*> vertices;
   VertexData data;  // spans into the tile's memory, pointed there by TileWork::run
 };
 

@@ -143,6 +143,7 @@ void addBinary(CodeletRegistry& registry, std::string_view op, const OpCycles& c
   };
   codelet.cycles = vectorCycles({kBinaryVertexCycles, 0, cycles.of(D), lanesOf(D)}, 2, E::bytes);
   codelet.codeBytes = kElementwiseCodeBytes;
+  codelet.regionwise = true;
   registry.add(std::move(codelet));
 }
 
@@ -156,6 +157,7 @@ void addUnary(CodeletRegistry& registry, std::string_view op, const OpCycles& cy
   };
   codelet.cycles = vectorCycles({kUnaryVertexCycles, 0, cycles.of(D), lanesOf(D)}, 1, E::bytes);
   codelet.codeBytes = kElementwiseCodeBytes;
+  codelet.regionwise = true;
   registry.add(std::move(codelet));
 }
 

@@ -136,6 +136,7 @@ void addMapped(CodeletRegistry& registry, std::string name, uint32_t vertexCycle
   };
   codelet.cycles = outputLoopCycles(vertexCycles, regionCycles, cost, costType, Element<Out>::bytes);
   codelet.codeBytes = kElementwiseCodeBytes;
+  codelet.regionwise = true;
   registry.add(std::move(codelet));
 }
 

@@ -73,6 +73,44 @@ TEST_CASE("a compute set over several tiles and workers: values and cycles") {
   CHECK(engine.run(inputs, outputs) == 1031);
 }
 
+TEST_CASE("consecutive elementwise vertices run as one host call compute what they compute in turn") {
+  // Tile 0: a chain of four Add<float32> vertices; vertex j adds y[4j..4j+4) to the previous
+  // vertex's output (its in0 is the bytes vertex j - 1 wrote), so every field's regions are
+  // contiguous from one vertex to the next and in0 overlaps out; the calls must not merge the
+  // regions into one. A Relu, then an Add again, start calls of their own.
+  ExecutableBuilder b(targetPreset("ipu2"));
+  b.constant("x", DType::Float32, {4}, 0, 0, toBytes<float>({1, 2, 3, 4}));
+  b.constant("y", DType::Float32, {16}, 0, 512, toBytes(iota(16, 10)));
+  const uint32_t cs = b.computeSet("chain");
+  for (uint32_t j = 0; j < 4; ++j) {
+    b.vertex(cs, "Add<float32>", 0, {{16 * j, 16}, {512 + 16 * j, 16}, {16 * (j + 1), 16}});
+  }
+  b.vertex(cs, "Relu<float32>", 0, {{64, 16}, {256, 16}});
+  b.vertex(cs, "Add<float32>", 0, {{256, 16}, {256, 16}, {272, 16}});
+  b.exe.main = Program::execute(cs);
+  const ComputePlan plan = planComputeSet(
+      b.exe, b.exe.computeSets[cs],
+      std::vector<const Codelet*>{CodeletRegistry::instance().find("Add<float32>"),
+                                  CodeletRegistry::instance().find("Relu<float32>")});
+  REQUIRE(plan.tiles.size() == 1);
+  // Four Adds in one call, the Relu, the last Add: three calls; cycles as six vertices.
+  CHECK(plan.tiles[0].vertices.size() == 3);
+  CHECK(plan.tiles[0].vertices[0].vertices.size() == 4);
+
+  Engine engine(1);
+  engine.load(std::make_shared<Executable>(b.exe));
+  HostBuffers inputs, outputs;
+  engine.run(inputs, outputs);
+  // out_j = x + y[0..4) + y[4..8) + ... + y[4j..4j+4): y[k] = 10 + k.
+  std::vector<float> expected{1, 2, 3, 4};
+  for (uint32_t j = 0; j < 4; ++j) {
+    for (uint32_t i = 0; i < 4; ++i) expected[i] += static_cast<float>(10 + 4 * j + i);
+    CHECK(fromBytes<float>(engine.readTile(0, 16 * (j + 1), 16)) == expected);
+  }
+  CHECK(fromBytes<float>(engine.readTile(0, 272, 16)) ==
+        std::vector<float>{2 * expected[0], 2 * expected[1], 2 * expected[2], 2 * expected[3]});
+}
+
 TEST_CASE("tile compute cycles: launch, barrel-scheduled workers, AMP") {
   const Target mk2 = targetPreset("ipu2");
   // Greedy in order to the least-loaded worker: 100, 50, 50, 50, 50, 50 fill the six
