@@ -364,8 +364,16 @@ void reducePartialsKernel(const VertexData& data, std::string_view codelet) {
         loadFloats<O>(region.data(), n, term.data() + at);
         at += n;
       }
-      if (rowBias) {  // spread the rows' values over their elements, last first (in place)
-        for (size_t i = elements; i-- > 0;) term[i] = term[biasIndex(i)];
+      if (rowBias) {
+        // Spread each row's value over its elements, last row first: row q's elements start
+        // at or after q, so the rows still to spread are not overwritten.
+        const uint64_t rows = biasElements;
+        for (uint64_t q = rows; q-- > 0;) {
+          const float value = term[q];
+          const uint64_t begin = q == 0 ? 0 : q * rowLength - firstColumn;
+          const uint64_t end = std::min<uint64_t>(elements, (q + 1) * rowLength - firstColumn);
+          std::fill(term.begin() + static_cast<std::ptrdiff_t>(begin), term.begin() + static_cast<std::ptrdiff_t>(end), value);
+        }
       }
       const float a = static_cast<float>(alpha), b = static_cast<float>(beta);
       if (scaled) {
