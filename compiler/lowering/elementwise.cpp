@@ -49,7 +49,8 @@ void forEachWorkerChunk(const std::vector<TileSpan>& mapping, DType dtype, const
     const uint64_t grains = (total + grain - 1) / grain;
     const uint64_t workers = std::min<uint64_t>(target.workerContexts, grains);
     const uint64_t share = (grains + workers - 1) / workers * grain;
-    forEachShare(spans, share, [&](const std::vector<TileSpan>& pieces) { f(tile, pieces); });
+    const uint32_t onTile = tile;  // a structured binding cannot be captured by clang's lambdas
+    forEachShare(spans, share, [&](const std::vector<TileSpan>& pieces) { f(onTile, pieces); });
   }
 }
 

@@ -242,8 +242,9 @@ void fillGaps(GraphBuilder& builder, const std::string& name, uint32_t dstVar, c
     uint64_t total = 0;
     for (const Slice& s : slices) total += s.count;
     const uint64_t share = std::max(vectorGrain(dtype, builder.target()), (total + workers - 1) / workers);
+    const uint32_t onTile = tile;  // a structured binding cannot be captured by clang's lambdas
     forEachShare(slices, share, [&](std::vector<Slice> regions) {
-      builder.addVertex(computeSet, codelet, tile, {{{valueVar, valueIndex, 1}}, std::move(regions)});
+      builder.addVertex(computeSet, codelet, onTile, {{{valueVar, valueIndex, 1}}, std::move(regions)});
     });
     ++valueIndex;
   }
