@@ -261,15 +261,12 @@ TEST_CASE("fusion YAML from memory: the same as from the file, and hostile text 
   const std::string notSingle = path + ": model_fusion[0].input_model: expected a single value";
   CHECK_THROWS_WITH_AS(loadFusionConfigText("model_fusion:\n  - input_model: [1, 2]\n", path), notSingle.c_str(),
                        CompileError);
-  const std::string notInteger = path + ": max_tensor_size: '1e999' is not an integer";
-  CHECK_THROWS_WITH_AS(loadFusionConfigText("max_tensor_size: 1e999\nmodel_fusion: []\n", path), notInteger.c_str(),
-                       CompileError);
-  const std::string notNan = path + ": max_tensor_size: '.nan' is not an integer";
-  CHECK_THROWS_WITH_AS(loadFusionConfigText("max_tensor_size: .nan\nmodel_fusion: []\n", path), notNan.c_str(),
-                       CompileError);
-  const std::string notInf = path + ": max_tensor_size: '-.inf' is not an integer";
-  CHECK_THROWS_WITH_AS(loadFusionConfigText("max_tensor_size: -.inf\nmodel_fusion: []\n", path), notInf.c_str(),
-                       CompileError);
+  for (const std::string value : {"1e999", ".nan", "-.inf"}) {
+    CAPTURE(value);
+    const std::string notInteger = path + ": max_tensor_size: '" + value + "' is not an integer";
+    CHECK_THROWS_WITH_AS(loadFusionConfigText("max_tensor_size: " + value + "\nmodel_fusion: []\n", path),
+                         notInteger.c_str(), CompileError);
+  }
   // A key given twice (YAML requires keys to be unique; yaml-cpp keeps one without a word).
   const std::string twice = path + ": key 'precision' is given twice";
   CHECK_THROWS_WITH_AS(loadFusionConfigText("precision: fp16\nprecision: fp32\nmodel_fusion: []\n", path),

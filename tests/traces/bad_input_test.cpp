@@ -151,26 +151,19 @@ TEST_CASE("a truncated trace") {
 
 TEST_CASE("a trace whose datasets have the wrong element types") {
   // Per-tile cycles as float64, then as uint32: the reader wants the writer's uint64.
-  const std::string floats = writeKnown("float-cycles.h5");
-  {
-    H5::H5File file(floats, H5F_ACC_RDWR);
+  // The known trace with /tiles/compute_cycles (2 x 4 zeros) stored as `fileType`.
+  auto withCycles = [](const std::string& name, const H5::PredType& fileType, const H5::PredType& memoryType) {
+    const std::string path = writeKnown(name);
+    H5::H5File file(path, H5F_ACC_RDWR);
     file.unlink("/tiles/compute_cycles");
     const hsize_t dims[2] = {2, 4};
-    const double values[8] = {};
-    file.createDataSet("/tiles/compute_cycles", H5::PredType::IEEE_F64LE, H5::DataSpace(2, dims))
-        .write(values, H5::PredType::NATIVE_DOUBLE);
-  }
+    const uint64_t zeros[8] = {};  // 64 bytes: zeros in any type of at most 8 bytes
+    file.createDataSet("/tiles/compute_cycles", fileType, H5::DataSpace(2, dims)).write(zeros, memoryType);
+    return path;
+  };
+  const std::string floats = withCycles("float-cycles.h5", H5::PredType::IEEE_F64LE, H5::PredType::NATIVE_DOUBLE);
   CHECK(readError(floats) == floats + ": malformed ipusim trace: /tiles/compute_cycles is not integer");
-
-  const std::string narrow = writeKnown("u32-cycles.h5");
-  {
-    H5::H5File file(narrow, H5F_ACC_RDWR);
-    file.unlink("/tiles/compute_cycles");
-    const hsize_t dims[2] = {2, 4};
-    const uint32_t values[8] = {};
-    file.createDataSet("/tiles/compute_cycles", H5::PredType::STD_U32LE, H5::DataSpace(2, dims))
-        .write(values, H5::PredType::NATIVE_UINT32);
-  }
+  const std::string narrow = withCycles("u32-cycles.h5", H5::PredType::STD_U32LE, H5::PredType::NATIVE_UINT32);
   CHECK(readError(narrow) == narrow + ": malformed ipusim trace: /tiles/compute_cycles is not little-endian uint64");
 
   // A table that is not a compound, and one whose rows lack a field.
