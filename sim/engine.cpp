@@ -1,21 +1,17 @@
 #include "sim/engine.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <functional>
-#include <latch>
 #include <thread>
 #include <unordered_map>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "sim/codelet.h"
 #include "sim/engine_plan.h"
 #include "sim/error.h"
 #include "sim/fused_step.h"
 #include "sim/tile_memory.h"
+#include "sim/worker_pool.h"
 
 namespace ipusim {
 
@@ -77,7 +73,7 @@ const HostBuffers kNoInputs;
 
 struct Engine::Impl {
   unsigned threads = 1;
-  std::unique_ptr<boost::asio::thread_pool> pool;  // none when running on one thread
+  std::unique_ptr<WorkerPool> pool;  // none when running on one thread
   StepObserver* observer = nullptr;
   uint64_t maxCycles = kDefaultMaxCycles;  // per program run; 0: none
 
@@ -272,31 +268,20 @@ template <class Task>
 void Engine::Impl::runEach(size_t count, bool parallel, std::vector<std::exception_ptr>& errors,
                            const std::string& computeSet, const std::function<uint32_t(size_t)>& tileOf, Task task) {
   // Every item runs even when one throws, so that the lowest failing tile reports whatever
-  // the thread count. On the pool, workers take items off a shared counter; each item writes
+  // the thread count. On the pool (sim/worker_pool.h) the threads share the items; each item writes
   // only its own tile's memory and its own error slot.
   std::fill(errors.begin(), errors.end(), nullptr);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
-      try {
-        task(i);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
+  const std::function<void(size_t)> item = [&](size_t i) {
+    try {
+      task(i);
+    } catch (...) {
+      errors[i] = std::current_exception();
     }
   };
-  if (!pool || !parallel) {
-    work();
+  if (pool && parallel && count > 1) {
+    pool->run(count, item);
   } else {
-    const unsigned taskCount = static_cast<unsigned>(std::min<size_t>(threads, count));
-    std::latch done(taskCount);
-    for (unsigned t = 0; t < taskCount; ++t) {
-      boost::asio::post(*pool, [&] {
-        work();
-        done.count_down();
-      });
-    }
-    done.wait();
+    for (size_t i = 0; i < count; ++i) item(i);
   }
   for (size_t i = 0; i < count; ++i) {
     if (!errors[i]) continue;
@@ -474,12 +459,10 @@ void Engine::Impl::runSwitch(const Program& program) {
 
 Engine::Engine(unsigned hostThreads) : impl_(std::make_unique<Impl>()) {
   impl_->threads = hostThreads != 0 ? hostThreads : std::max(1u, std::thread::hardware_concurrency());
-  if (impl_->threads > 1) impl_->pool = std::make_unique<boost::asio::thread_pool>(impl_->threads);
+  if (impl_->threads > 1) impl_->pool = std::make_unique<WorkerPool>(impl_->threads);
 }
 
-Engine::~Engine() {
-  if (impl_->pool) impl_->pool->join();
-}
+Engine::~Engine() = default;
 
 uint64_t Engine::load(std::shared_ptr<const Executable> exe) {
   Impl& impl = *impl_;
