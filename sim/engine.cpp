@@ -84,6 +84,8 @@ struct Engine::Impl {
   // Exchange-then-compute pairs run tile by tile (sim/fused_step.h), keyed by fusedKey.
   std::vector<FusedStepPlan> fusedPlans;
   std::unordered_map<uint64_t, size_t> fusedIndex;
+  // Exchanges run tile by tile on their own (or nullopt: copied in order by copyExchange).
+  std::vector<std::optional<FusedStepPlan>> exchangeTilePlans;
   std::vector<uint64_t> streamBytes;
   std::vector<uint64_t> streamCycles;
   std::vector<uint8_t> staging;  // exchange sources when reads and writes overlap
@@ -106,6 +108,7 @@ struct Engine::Impl {
     exchangePlans.clear();
     fusedPlans.clear();
     fusedIndex.clear();
+    exchangeTilePlans.clear();
     streamBytes.clear();
     streamCycles.clear();
     staging = {};
@@ -156,6 +159,7 @@ struct Engine::Impl {
                const std::function<uint32_t(size_t)>& tileOf, Task task);
   void runTiles(ComputePlan& plan, const ComputeSet& computeSet);
   void runExchange(uint32_t index);
+  void copyTile(const FusedStepPlan& plan, size_t tile, const std::vector<Copy>& copies);
   void copyExchange(uint32_t index);
   void reportExchange(uint32_t index);
   bool runFused(uint32_t exchange, uint32_t computeSet);
@@ -187,6 +191,17 @@ void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
   if (pool) {
     planFusedSteps(exe->load);
     planFusedSteps(exe->main);
+  }
+  // Exchanges whose copies are many times fewer as strided runs, or big enough to share
+  // between the host threads, run tile by tile.
+  exchangeTilePlans.resize(exe->exchanges.size());
+  for (size_t i = 0; i < exe->exchanges.size(); ++i) {
+    const ExchangePlan& plan = exchangePlans[i];
+    if (plan.traffic.size() < 2) continue;
+    std::optional<FusedStepPlan> byTile = planExchangeByTile(exe->exchanges[i], plan);
+    if (byTile && (!byTile->runs.empty() || (pool && (plan.traffic.size() >= kParallelTiles || plan.bytes >= kParallelBytes)))) {
+      exchangeTilePlans[i] = std::move(byTile);
+    }
   }
   for (const HostStream& stream : exe->streams) {
     const Variable& variable = exe->variables[stream.variable];
@@ -318,8 +333,36 @@ void Engine::Impl::reportCompute(uint32_t index) {
 }
 
 void Engine::Impl::runExchange(uint32_t index) {
-  copyExchange(index);
+  if (exchangeTilePlans[index]) {
+    FusedStepPlan& plan = *exchangeTilePlans[index];
+    const std::vector<Copy>& copies = exe->exchanges[index].copies;
+    // Every receiving tile is allocated before the threads copy (see runFused).
+    for (const FusedTile& tile : plan.tiles) memory.touch(tile.tile);
+    runEach(
+        plan.tiles.size(), plan.tiles.size() >= kParallelTiles || exchangePlans[index].bytes >= kParallelBytes,
+        plan.errors, exe->exchanges[index].name, [&](size_t i) { return plan.tiles[i].tile; },
+        [&](size_t i) { copyTile(plan, i, copies); });
+  } else {
+    copyExchange(index);
+  }
   reportExchange(index);
+}
+
+void Engine::Impl::copyTile(const FusedStepPlan& plan, size_t tile, const std::vector<Copy>& copies) {
+  const FusedTile& fusedTile = plan.tiles[tile];
+  const uint32_t segmentsEnd = fusedTile.firstSegment + fusedTile.segmentCount;
+  if (plan.runs.empty()) {
+    for (uint32_t s = fusedTile.firstSegment; s < segmentsEnd; ++s) {
+      for (uint32_t c = plan.segments[s].begin; c < plan.segments[s].end; ++c) copyDirect(memory, copies[c]);
+    }
+    return;
+  }
+  uint8_t* destination = memory.touch(fusedTile.tile);
+  for (uint32_t s = fusedTile.firstSegment; s < segmentsEnd; ++s) {
+    for (uint32_t r = plan.segments[s].begin; r < plan.segments[s].end; ++r) {
+      performCopyRun(plan.runs[r], destination, memory.find(plan.runs[r].srcTile));
+    }
+  }
 }
 
 void Engine::Impl::copyExchange(uint32_t index) {
@@ -380,11 +423,9 @@ bool Engine::Impl::runFused(uint32_t exchangeIndex, uint32_t computeIndex) {
       fused.tiles.size(), computePlan.parallel || fused.tiles.size() >= kParallelTiles, fused.errors,
       exe->computeSets[computeIndex].name, [&](size_t i) { return fused.tiles[i].tile; },
       [&](size_t i) {
-        const FusedTile& tile = fused.tiles[i];
-        for (uint32_t s = tile.firstSegment; s < tile.firstSegment + tile.segmentCount; ++s) {
-          for (uint32_t c = fused.segments[s].begin; c < fused.segments[s].end; ++c) copyDirect(memory, copies[c]);
-        }
-        if (tile.work >= 0) computePlan.tiles[static_cast<size_t>(tile.work)].run(memory);
+        copyTile(fused, i, copies);
+        const int64_t work = fused.tiles[i].work;
+        if (work >= 0) computePlan.tiles[static_cast<size_t>(work)].run(memory);
       });
   reportExchange(exchangeIndex);
   reportCompute(computeIndex);

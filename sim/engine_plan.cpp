@@ -115,8 +115,6 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
     plan.tiles.push_back(std::move(work));
     begin = end;
   }
-  // Below these sizes handing tiles to other threads costs more than it saves.
-  constexpr uint64_t kParallelBytes = 256 * 1024;
   plan.parallel = plan.tiles.size() >= kParallelTiles ||
                   (plan.tiles.size() >= 2 && regionBytes >= kParallelBytes);
   plan.errors.resize(plan.tiles.size());

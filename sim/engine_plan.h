@@ -34,8 +34,10 @@ struct TileWork {
   void run(TileMemories& memory);
 };
 
-// Below this many tiles, handing a step's tiles to other host threads costs more than it saves.
+// Below this many tiles, and this many bytes, handing a step's tiles to other host threads
+// costs more than it saves.
 inline constexpr size_t kParallelTiles = 32;
+inline constexpr uint64_t kParallelBytes = 256 * 1024;
 
 struct ComputePlan {
   std::vector<TileWork> tiles;  // ascending tile order

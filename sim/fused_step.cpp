@@ -58,12 +58,13 @@ class TileRanges {
 constexpr size_t kCopiesPerSegment = 4;
 constexpr size_t kExtraSegments = 64;  // allowed to any exchange, however few its copies
 
-}  // namespace
-
-std::optional<FusedStepPlan> planFusedStep(const Exchange& exchange, const ExchangePlan& exchangePlan,
-                                           const ComputeSet& computeSet, const ComputePlan& computePlan) {
+// The tile-by-tile plan of the exchange, followed by the compute set when there is one.
+std::optional<FusedStepPlan> planByTile(const Exchange& exchange, const ExchangePlan& exchangePlan,
+                                        const ComputeSet* computeSet, const ComputePlan* computePlan) {
   const std::vector<Copy>& copies = exchange.copies;
-  if (exchangePlan.needsStaging || copies.empty() || computePlan.tiles.empty() ||
+  const std::vector<TileWork> noWork;
+  const std::vector<TileWork>& works = computePlan != nullptr ? computePlan->tiles : noWork;
+  if (exchangePlan.needsStaging || copies.empty() || (computePlan != nullptr && works.empty()) ||
       copies.size() > std::numeric_limits<uint32_t>::max()) {
     return std::nullopt;
   }
@@ -89,10 +90,12 @@ std::optional<FusedStepPlan> planFusedStep(const Exchange& exchange, const Excha
     }
     runs.back().copies.end = i + 1;
   }
-  const TileRanges vertexRanges(computeSet);
-  for (const Copy& copy : copies) {
-    if (copy.bytes != 0 && vertexRanges.overlaps(copy.srcTile, copy.srcOffset, uint64_t{copy.srcOffset} + copy.bytes)) {
-      return std::nullopt;
+  if (computeSet != nullptr) {
+    const TileRanges vertexRanges(*computeSet);
+    for (const Copy& copy : copies) {
+      if (copy.bytes != 0 && vertexRanges.overlaps(copy.srcTile, copy.srcOffset, uint64_t{copy.srcOffset} + copy.bytes)) {
+        return std::nullopt;
+      }
     }
   }
   std::stable_sort(runs.begin(), runs.end(), [](const TileSegment& a, const TileSegment& b) { return a.tile < b.tile; });
@@ -101,9 +104,9 @@ std::optional<FusedStepPlan> planFusedStep(const Exchange& exchange, const Excha
   plan.segments.reserve(runs.size());
   size_t run = 0;
   size_t work = 0;
-  while (run < runs.size() || work < computePlan.tiles.size()) {
+  while (run < runs.size() || work < works.size()) {
     const uint32_t runTile = run < runs.size() ? runs[run].tile : std::numeric_limits<uint32_t>::max();
-    const uint32_t workTile = work < computePlan.tiles.size() ? computePlan.tiles[work].tile : std::numeric_limits<uint32_t>::max();
+    const uint32_t workTile = work < works.size() ? works[work].tile : std::numeric_limits<uint32_t>::max();
     FusedTile tile;
     tile.tile = std::min(runTile, workTile);
     tile.firstSegment = static_cast<uint32_t>(plan.segments.size());
@@ -112,8 +115,34 @@ std::optional<FusedStepPlan> planFusedStep(const Exchange& exchange, const Excha
     if (workTile == tile.tile) tile.work = static_cast<int64_t>(work++);
     plan.tiles.push_back(tile);
   }
+  // Strided runs where they pay: each segment's copies become runs, segment by segment.
+  std::vector<CopySegment> runSegments;
+  runSegments.reserve(plan.segments.size());
+  for (const CopySegment& segment : plan.segments) {
+    const auto begin = static_cast<uint32_t>(plan.runs.size());
+    appendCopyRuns(std::span<const Copy>(copies).subspan(segment.begin, segment.end - segment.begin), plan.runs);
+    runSegments.push_back({begin, static_cast<uint32_t>(plan.runs.size())});
+    if (plan.runs.size() * kCopiesPerRun > copies.size()) break;
+  }
+  if (plan.runs.size() * kCopiesPerRun <= copies.size()) {
+    plan.segments = std::move(runSegments);
+    plan.runs.shrink_to_fit();
+  } else {
+    plan.runs = {};
+  }
   plan.errors.resize(plan.tiles.size());
   return plan;
+}
+
+}  // namespace
+
+std::optional<FusedStepPlan> planFusedStep(const Exchange& exchange, const ExchangePlan& exchangePlan,
+                                           const ComputeSet& computeSet, const ComputePlan& computePlan) {
+  return planByTile(exchange, exchangePlan, &computeSet, &computePlan);
+}
+
+std::optional<FusedStepPlan> planExchangeByTile(const Exchange& exchange, const ExchangePlan& exchangePlan) {
+  return planByTile(exchange, exchangePlan, nullptr, nullptr);
 }
 
 }  // namespace ipusim

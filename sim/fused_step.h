@@ -12,12 +12,14 @@
 #include <optional>
 #include <vector>
 
+#include "sim/copy_runs.h"
 #include "sim/engine_plan.h"
 #include "sim/executable.h"
 
 namespace ipusim {
 
-// Copies [begin, end) of the exchange, all to one destination tile.
+// Copies [begin, end) of the exchange, all to one destination tile (or runs [begin, end) of
+// FusedStepPlan::runs when it has them).
 struct CopySegment {
   uint32_t begin = 0;
   uint32_t end = 0;
@@ -33,13 +35,21 @@ struct FusedTile {
 struct FusedStepPlan {
   std::vector<FusedTile> tiles;  // ascending tile order
   std::vector<CopySegment> segments;
+  // The copies as strided runs (sim/copy_runs.h), kept only where that makes them at least
+  // kCopiesPerRun times fewer: an exchange of single elements, not a product's operand blocks.
+  std::vector<CopyRun> runs;
   std::vector<std::exception_ptr> errors;  // per FusedTile, filled by a run
 };
+
+inline constexpr size_t kCopiesPerRun = 4;
 
 // The plan for running `exchange` then `computeSet` tile by tile, or nullopt when that could
 // change what they compute, or when the copies interleave their destinations so finely that
 // the plan would cost more memory than it saves time.
 std::optional<FusedStepPlan> planFusedStep(const Exchange& exchange, const ExchangePlan& exchangePlan,
                                            const ComputeSet& computeSet, const ComputePlan& computePlan);
+// The same for an exchange alone (no FusedTile has work), so that its destination tiles can
+// be shared by the host threads and its copies run as strided runs; nullopt as above.
+std::optional<FusedStepPlan> planExchangeByTile(const Exchange& exchange, const ExchangePlan& exchangePlan);
 
 }  // namespace ipusim
