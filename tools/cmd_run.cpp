@@ -206,6 +206,8 @@ int runCommand(const std::vector<std::string>& args) {
 
   RunResult result;
   uint64_t totalCycles = 0;
+  // Host wall time of the first iteration (on cold memories) and of the fastest later one.
+  double firstSeconds = 0, fastestSeconds = 0;
   const auto start = std::chrono::steady_clock::now();
   {
     Progress progress(iterations);
@@ -214,9 +216,12 @@ int runCommand(const std::vector<std::string>& args) {
       if (recorder) recorder->beginRun();
       result = runner.execute(index, inputs);
       totalCycles += result.execCycles;
+      const auto hostNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now() - iterationStart);
+      const double seconds = static_cast<double>(hostNs.count()) * 1e-9;
+      if (i == 0) firstSeconds = fastestSeconds = seconds;
+      if (i == 1 || (i > 1 && seconds < fastestSeconds)) fastestSeconds = seconds;
       if (recorder) {
-        const auto hostNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now() - iterationStart);
         recorder->endRun(result.index, i == 0 ? runner.loadCycles() : 0, result.execCycles,
                          static_cast<uint64_t>(hostNs.count()));
       }
@@ -313,6 +318,7 @@ int runCommand(const std::vector<std::string>& args) {
         .field("exec_cycles_total", totalCycles)
         .field("host_seconds", hostSeconds)
         .field("host_seconds_per_iteration", hostSeconds / static_cast<double>(iterations));
+    w.field("host_seconds_first", firstSeconds).field("host_seconds_fastest", fastestSeconds);
     w.key("trace");
     if (recorder)
       w.value(tracePath);

@@ -144,6 +144,7 @@ TEST_CASE("run the seed pair from .npy files: outputs printed, written and in JS
       "assert d['load_cycles'] > 0 and d['exec_cycles'] > 0 and d['exec_us'] > 0\n"
       "assert abs(d['exec_us'] - d['exec_cycles'] / d['clock_hz'] * 1e6) < 1e-6\n"
       "assert d['host_seconds'] >= 0\n"
+      "assert d['host_seconds_fastest'] == d['host_seconds_first'] > 0, d  # one iteration\n"
       "assert list(d['outputs']) == ['graph0/O'], d['outputs']\n"
       "o = d['outputs']['graph0/O']\n"
       "assert o == {'dtype': 'float32', 'shape': [2], 'file': 'out0/graph0_O.npy', "
@@ -193,7 +194,10 @@ TEST_CASE("run: the index from an index input file, iterations, random inputs") 
       "d = json.load(open('it.json'))\n"
       "assert d['iterations'] == 3\n"
       "assert d['exec_cycles_total'] == 3 * d['exec_cycles'], d\n"
-      "assert d['inputs']['graph0/stream1']['source'] == 'random'\n");
+      "assert d['inputs']['graph0/stream1']['source'] == 'random'\n"
+      "# each iteration's host time lies within the whole; the fastest is of iterations 2 and 3\n"
+      "assert 0 < d['host_seconds_first'] < d['host_seconds'], d\n"
+      "assert 0 < d['host_seconds_fastest'] <= (d['host_seconds'] - d['host_seconds_first']) / 2, d\n");
   CHECK_MESSAGE(r.code == 0, r.err);
 
   // Random inputs are deterministic per seed, and differ between seeds.
