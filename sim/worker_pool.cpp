@@ -1,5 +1,7 @@
 #include "sim/worker_pool.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <stdexcept>
@@ -33,21 +35,27 @@ WorkerPool::~WorkerPool() {
   threads_->join();
 }
 
-bool WorkerPool::claim(bool fromFront, size_t& item) {
+bool WorkerPool::claim(bool fromFront, size_t& begin, size_t& end) {
   uint64_t range = left_.load();
   while (true) {
     const uint64_t front = range >> 32, back = range & 0xFFFFFFFFu;
     if (front >= back) return false;
-    const uint64_t claimed = fromFront ? (front + 1) << 32 | back : front << 32 | (back - 1);
+    // Guided self-scheduling: a share of what is left, smaller as the job nears its end, so
+    // that the threads meet the shared counter seldom yet finish together.
+    const uint64_t chunk = std::max<uint64_t>(1, (back - front) / (4 * threads()));
+    const uint64_t claimed = fromFront ? (front + chunk) << 32 | back : front << 32 | (back - chunk);
     if (left_.compare_exchange_weak(range, claimed)) {
-      item = fromFront ? front : back - 1;
+      begin = fromFront ? front : back - chunk;
+      end = begin + chunk;
       return true;
     }
   }
 }
 
 void WorkerPool::takeItems(bool fromFront) {
-  for (size_t i = 0; claim(fromFront, i);) (*task_)(i);
+  for (size_t begin = 0, end = 0; claim(fromFront, begin, end);) {
+    for (size_t i = begin; i < end; ++i) (*task_)(i);
+  }
 }
 
 void WorkerPool::run(size_t count, const std::function<void(size_t)>& task) {

@@ -36,7 +36,7 @@ class WorkerPool {
 
  private:
   void helperLoop();
-  bool claim(bool fromFront, size_t& item);
+  bool claim(bool fromFront, size_t& begin, size_t& end);
   void takeItems(bool fromFront);
 
   unsigned helpers_ = 0;
