@@ -42,7 +42,7 @@ bool WorkerPool::claim(bool fromFront, size_t& begin, size_t& end) {
     if (front >= back) return false;
     // Guided self-scheduling: a share of what is left, smaller as the job nears its end, so
     // that the threads meet the shared counter seldom yet finish together.
-    const uint64_t chunk = std::max<uint64_t>(1, (back - front) / (4 * threads()));
+    const uint64_t chunk = std::max<uint64_t>(1, (back - front) / (2 * threads()));
     const uint64_t claimed = fromFront ? (front + chunk) << 32 | back : front << 32 | (back - chunk);
     if (left_.compare_exchange_weak(range, claimed)) {
       begin = fromFront ? front : back - chunk;
