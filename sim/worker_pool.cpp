@@ -1,11 +1,11 @@
 #include "sim/worker_pool.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <stdexcept>
-#include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

@@ -1,8 +1,9 @@
 // The host threads that share a step's tiles: the calling thread and `threads - 1` helpers run
-// the items of one job together, taking them off a shared counter, like an OpenMP parallel
-// loop. Between jobs the helpers spin for a bounded time before they sleep, so that the next
-// step (usually a few hundred microseconds later) finds them awake: a helper woken per step
-// joined late or not at all on a virtual machine (docs/conv-planner.md "Benchmarks").
+// the items of one job together, claiming chunks of the items left, like an OpenMP parallel
+// loop with guided scheduling. Between jobs the helpers spin for a bounded time before they
+// sleep, so that the next step (usually a few hundred microseconds later) finds them awake: a
+// helper woken per step joined late or not at all on a virtual machine
+// (docs/architecture.md "Host threads").
 // Engine internals (DESIGN.md section 4); results never depend on which thread runs an item.
 #pragma once
 #include <atomic>
