@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <string>
-#include <tuple>
 
 #include "sim/error.h"
 
@@ -124,38 +123,40 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
 namespace {
 
 // Whether any copy reads bytes that any copy writes, on the same tile.
-bool readsOverlapWrites(const Exchange& exchange) {
+bool readsOverlapWrites(const Exchange& exchange, size_t tileCount) {
   struct Span {
-    uint32_t tile;
     uint64_t begin;
     uint64_t end;
     bool isWrite;
   };
-  std::vector<Span> spans;
-  spans.reserve(exchange.copies.size() * 2);
+  // The spans bucketed by tile (a counting sort: an executable has millions of copies and a
+  // target only 1472 tiles), then each tile's sorted by start.
+  std::vector<uint32_t> first(tileCount + 1, 0);
   for (const Copy& copy : exchange.copies) {
     if (copy.bytes == 0) continue;
-    spans.push_back({copy.srcTile, copy.srcOffset, uint64_t{copy.srcOffset} + copy.bytes, false});
-    spans.push_back({copy.dstTile, copy.dstOffset, uint64_t{copy.dstOffset} + copy.bytes, true});
+    ++first[copy.srcTile + 1];
+    ++first[copy.dstTile + 1];
   }
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    return std::tie(a.tile, a.begin) < std::tie(b.tile, b.begin);
-  });
-  // Sorted by start: a span meets an earlier one of the other kind iff it starts before the
-  // furthest end seen of that kind on its tile.
-  uint32_t tile = 0;
-  uint64_t readEnd = 0;
-  uint64_t writeEnd = 0;
-  for (size_t i = 0; i < spans.size(); ++i) {
-    const Span& span = spans[i];
-    if (i == 0 || span.tile != tile) {
-      tile = span.tile;
-      readEnd = 0;
-      writeEnd = 0;
+  for (size_t t = 0; t < tileCount; ++t) first[t + 1] += first[t];
+  std::vector<Span> spans(first[tileCount]);
+  std::vector<uint32_t> next(first.begin(), first.end() - 1);
+  for (const Copy& copy : exchange.copies) {
+    if (copy.bytes == 0) continue;
+    spans[next[copy.srcTile]++] = {copy.srcOffset, uint64_t{copy.srcOffset} + copy.bytes, false};
+    spans[next[copy.dstTile]++] = {copy.dstOffset, uint64_t{copy.dstOffset} + copy.bytes, true};
+  }
+  for (size_t t = 0; t < tileCount; ++t) {
+    const auto begin = spans.begin() + first[t], end = spans.begin() + first[t + 1];
+    std::sort(begin, end, [](const Span& a, const Span& b) { return a.begin < b.begin; });
+    // Sorted by start: a span meets an earlier one of the other kind iff it starts before the
+    // furthest end seen of that kind on its tile.
+    uint64_t readEnd = 0;
+    uint64_t writeEnd = 0;
+    for (auto span = begin; span != end; ++span) {
+      if (span->begin < (span->isWrite ? readEnd : writeEnd)) return true;
+      uint64_t& kindEnd = span->isWrite ? writeEnd : readEnd;
+      kindEnd = std::max(kindEnd, span->end);
     }
-    if (span.begin < (span.isWrite ? readEnd : writeEnd)) return true;
-    uint64_t& end = span.isWrite ? writeEnd : readEnd;
-    end = std::max(end, span.end);
   }
   return false;
 }
@@ -164,29 +165,27 @@ bool readsOverlapWrites(const Exchange& exchange) {
 
 ExchangePlan planExchange(const Target& target, const Exchange& exchange) {
   ExchangePlan plan;
-  std::vector<TileTraffic> perCopy;
-  perCopy.reserve(exchange.copies.size() * 2);
+  // Per-tile sums in dense arrays over the tiles the copies name (at most the target's).
+  size_t tileCount = 0;
+  for (const Copy& copy : exchange.copies) tileCount = std::max<size_t>({tileCount, copy.srcTile + size_t{1}, copy.dstTile + size_t{1}});
+  std::vector<uint64_t> sent(tileCount, 0), received(tileCount, 0);
+  std::vector<bool> named(tileCount, false);
   for (const Copy& copy : exchange.copies) {
     plan.bytes += copy.bytes;
-    perCopy.push_back({copy.srcTile, copy.bytes, 0});
-    perCopy.push_back({copy.dstTile, 0, copy.bytes});
-  }
-  std::sort(perCopy.begin(), perCopy.end(),
-            [](const TileTraffic& a, const TileTraffic& b) { return a.tile < b.tile; });
-  for (const TileTraffic& entry : perCopy) {
-    if (plan.traffic.empty() || plan.traffic.back().tile != entry.tile) {
-      plan.traffic.push_back({entry.tile, 0, 0});
-    }
-    plan.traffic.back().sent += entry.sent;
-    plan.traffic.back().received += entry.received;
+    sent[copy.srcTile] += copy.bytes;
+    received[copy.dstTile] += copy.bytes;
+    named[copy.srcTile] = true;
+    named[copy.dstTile] = true;
   }
   uint64_t busiest = 0;
-  for (const TileTraffic& tile : plan.traffic) {
-    busiest = std::max({busiest, tile.sent, tile.received});
+  for (uint32_t tile = 0; tile < tileCount; ++tile) {
+    if (!named[tile]) continue;
+    plan.traffic.push_back({tile, sent[tile], received[tile]});
+    busiest = std::max({busiest, sent[tile], received[tile]});
   }
   const uint64_t perCycle = target.exchangeBytesPerCycle;
   plan.cycles = target.exchangeFixedCycles + (busiest + perCycle - 1) / perCycle;
-  plan.needsStaging = readsOverlapWrites(exchange);
+  plan.needsStaging = readsOverlapWrites(exchange, tileCount);
   return plan;
 }
 
