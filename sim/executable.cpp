@@ -250,19 +250,19 @@ void checkComputeSet(const Executable& exe, size_t index) {
   const ComputeSet& computeSet = exe.computeSets[index];
   for (size_t v = 0; v < computeSet.vertices.size(); ++v) {
     const Vertex& vertex = computeSet.vertices[v];
-    const std::string where = "compute set " + quoted(computeSet.name) + " vertex " +
-                              std::to_string(v);
+    // Built only for an error: an executable has millions of vertices and copies.
+    const auto where = [&] { return "compute set " + quoted(computeSet.name) + " vertex " + std::to_string(v); };
     if (vertex.codelet >= exe.codelets.size()) {
-      throw SimError(where + ": codelet index " + std::to_string(vertex.codelet) +
+      throw SimError(where() + ": codelet index " + std::to_string(vertex.codelet) +
                      " out of range (" + std::to_string(exe.codelets.size()) + " codelets)");
     }
     if (vertex.tile >= exe.target.tiles) {
-      throw SimError(where + ": tile " + std::to_string(vertex.tile) + " out of range");
+      throw SimError(where() + ": tile " + std::to_string(vertex.tile) + " out of range");
     }
     for (size_t f = 0; f < vertex.fields.size(); ++f) {
       for (const Region& region : vertex.fields[f]) {
         if (!fitsTile(exe.target, region.offset, region.bytes)) {
-          throw SimError(where + " field " + std::to_string(f) + ": region [" +
+          throw SimError(where() + " field " + std::to_string(f) + ": region [" +
                          std::to_string(region.offset) + ", +" + std::to_string(region.bytes) +
                          ") runs past the tile's " + std::to_string(exe.target.bytesPerTile) +
                          " bytes");
@@ -286,16 +286,16 @@ void checkExchange(const Executable& exe, size_t index, std::vector<uint64_t>& r
   } reset{received, receivers};
   for (size_t c = 0; c < exchange.copies.size(); ++c) {
     const Copy& copy = exchange.copies[c];
-    const std::string where = "exchange " + quoted(exchange.name) + " copy " + std::to_string(c);
+    const auto where = [&] { return "exchange " + quoted(exchange.name) + " copy " + std::to_string(c); };
     if (copy.srcTile >= target.tiles || copy.dstTile >= target.tiles) {
-      throw SimError(where + ": tile out of range");
+      throw SimError(where() + ": tile out of range");
     }
     if (!fitsTile(target, copy.srcOffset, copy.bytes)) {
-      throw SimError(where + ": source [" + std::to_string(copy.srcOffset) + ", +" +
+      throw SimError(where() + ": source [" + std::to_string(copy.srcOffset) + ", +" +
                      std::to_string(copy.bytes) + ") runs past the tile's memory");
     }
     if (!fitsTile(target, copy.dstOffset, copy.bytes)) {
-      throw SimError(where + ": destination [" + std::to_string(copy.dstOffset) + ", +" +
+      throw SimError(where() + ": destination [" + std::to_string(copy.dstOffset) + ", +" +
                      std::to_string(copy.bytes) + ") runs past the tile's memory");
     }
     // A tile cannot take in more than its memory in one superstep; this also bounds the
@@ -303,7 +303,7 @@ void checkExchange(const Executable& exe, size_t index, std::vector<uint64_t>& r
     if (received[copy.dstTile] == 0) receivers.push_back(copy.dstTile);
     received[copy.dstTile] += copy.bytes;
     if (received[copy.dstTile] > target.bytesPerTile) {
-      throw SimError(where + ": tile " + std::to_string(copy.dstTile) +
+      throw SimError(where() + ": tile " + std::to_string(copy.dstTile) +
                      " receives more than its memory in one exchange");
     }
   }
