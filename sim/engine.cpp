@@ -149,7 +149,8 @@ struct Engine::Impl {
   }
 
   void prepare(std::shared_ptr<const Executable> executable);
-  void planFusedSteps(const Program& program);
+  void planSteps(const Program& program, std::vector<bool>& standalone);
+  bool planFused(uint32_t exchange, uint32_t computeSet);
   void writeConstants();
   void runProgram(const Program& program);
   void runCompute(uint32_t index);
@@ -186,18 +187,15 @@ void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
   for (const Exchange& exchange : exe->exchanges) {
     exchangePlans.push_back(planExchange(target, exchange));
   }
-  // On one host thread, running the pairs tile by tile measured slower than step by step
-  // (docs/conv-planner.md "Benchmarks"): they are fused only when threads share them.
-  if (pool) {
-    planFusedSteps(exe->load);
-    planFusedSteps(exe->main);
-  }
-  // Exchanges whose copies are many times fewer as strided runs, or big enough to share
-  // between the host threads, run tile by tile.
+  std::vector<bool> standalone(exe->exchanges.size(), false);
+  planSteps(exe->load, standalone);
+  planSteps(exe->main, standalone);
+  // Exchanges run on their own whose copies are many times fewer as strided runs, or that are
+  // big enough to share between the host threads, run tile by tile.
   exchangeTilePlans.resize(exe->exchanges.size());
   for (size_t i = 0; i < exe->exchanges.size(); ++i) {
     const ExchangePlan& plan = exchangePlans[i];
-    if (plan.traffic.size() < 2) continue;
+    if (!standalone[i] || plan.traffic.size() < 2) continue;
     std::optional<FusedStepPlan> byTile = planExchangeByTile(exe->exchanges[i], plan);
     if (byTile && (!byTile->runs.empty() || (pool && (plan.traffic.size() >= kParallelTiles || plan.bytes >= kParallelBytes)))) {
       exchangeTilePlans[i] = std::move(byTile);
@@ -215,22 +213,32 @@ void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
   detailReceived.assign(target.tiles, 0);
 }
 
-void Engine::Impl::planFusedSteps(const Program& program) {
+// Plans the exchange-then-compute pairs that run tile by tile, as runProgram meets them, and
+// marks the exchanges that run on their own.
+void Engine::Impl::planSteps(const Program& program, std::vector<bool>& standalone) {
+  if (program.kind == ProgramKind::Exchange) standalone[program.ref] = true;
   const std::vector<Program>& body = program.body;
   for (size_t i = 0; i < body.size(); ++i) {
-    planFusedSteps(body[i]);
-    if (program.kind != ProgramKind::Sequence || i + 1 >= body.size() || body[i].kind != ProgramKind::Exchange ||
-        body[i + 1].kind != ProgramKind::Execute) {
+    if (program.kind == ProgramKind::Sequence && body[i].kind == ProgramKind::Exchange && i + 1 < body.size() &&
+        body[i + 1].kind == ProgramKind::Execute && planFused(body[i].ref, body[i + 1].ref)) {
+      ++i;
       continue;
     }
-    const uint32_t exchange = body[i].ref, computeSet = body[i + 1].ref;
-    if (fusedIndex.count(fusedKey(exchange, computeSet)) != 0) continue;
-    std::optional<FusedStepPlan> fused = planFusedStep(exe->exchanges[exchange], exchangePlans[exchange],
-                                                       exe->computeSets[computeSet], computePlans[computeSet]);
-    if (!fused) continue;
-    fusedIndex.emplace(fusedKey(exchange, computeSet), fusedPlans.size());
-    fusedPlans.push_back(std::move(*fused));
+    planSteps(body[i], standalone);
   }
+}
+
+bool Engine::Impl::planFused(uint32_t exchange, uint32_t computeSet) {
+  // On one host thread, running the pairs tile by tile measured slower than step by step
+  // (docs/conv-planner.md "Benchmarks"): they are fused only when threads share them.
+  if (!pool) return false;
+  if (fusedIndex.count(fusedKey(exchange, computeSet)) != 0) return true;
+  std::optional<FusedStepPlan> fused = planFusedStep(exe->exchanges[exchange], exchangePlans[exchange],
+                                                     exe->computeSets[computeSet], computePlans[computeSet]);
+  if (!fused) return false;
+  fusedIndex.emplace(fusedKey(exchange, computeSet), fusedPlans.size());
+  fusedPlans.push_back(std::move(*fused));
+  return true;
 }
 
 void Engine::Impl::writeConstants() {
