@@ -197,7 +197,7 @@ void Engine::Impl::prepare(std::shared_ptr<const Executable> executable) {
     const ExchangePlan& plan = exchangePlans[i];
     if (!standalone[i] || plan.traffic.size() < 2) continue;
     std::optional<FusedStepPlan> byTile = planExchangeByTile(exe->exchanges[i], plan);
-    if (byTile && (!byTile->runs.empty() || (pool && (plan.traffic.size() >= kParallelTiles || plan.bytes >= kParallelBytes)))) {
+    if (byTile && (!byTile->runs.empty() || (pool && worthSharing(byTile->tiles.size(), plan.bytes)))) {
       exchangeTilePlans[i] = std::move(byTile);
     }
   }
@@ -347,8 +347,8 @@ void Engine::Impl::runExchange(uint32_t index) {
     // Every receiving tile is allocated before the threads copy (see runFused).
     for (const FusedTile& tile : plan.tiles) memory.touch(tile.tile);
     runEach(
-        plan.tiles.size(), plan.tiles.size() >= kParallelTiles || exchangePlans[index].bytes >= kParallelBytes,
-        plan.errors, exe->exchanges[index].name, [&](size_t i) { return plan.tiles[i].tile; },
+        plan.tiles.size(), worthSharing(plan.tiles.size(), exchangePlans[index].bytes), plan.errors,
+        exe->exchanges[index].name, [&](size_t i) { return plan.tiles[i].tile; },
         [&](size_t i) { copyTile(plan, i, copies); });
   } else {
     copyExchange(index);

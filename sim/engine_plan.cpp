@@ -114,8 +114,7 @@ ComputePlan planComputeSet(const Executable& exe, const ComputeSet& computeSet,
     plan.tiles.push_back(std::move(work));
     begin = end;
   }
-  plan.parallel = plan.tiles.size() >= kParallelTiles ||
-                  (plan.tiles.size() >= 2 && regionBytes >= kParallelBytes);
+  plan.parallel = worthSharing(plan.tiles.size(), regionBytes);
   plan.errors.resize(plan.tiles.size());
   return plan;
 }

@@ -38,6 +38,9 @@ struct TileWork {
 // costs more than it saves.
 inline constexpr size_t kParallelTiles = 32;
 inline constexpr uint64_t kParallelBytes = 256 * 1024;
+inline bool worthSharing(size_t tiles, uint64_t bytes) {
+  return tiles >= kParallelTiles || (tiles >= 2 && bytes >= kParallelBytes);
+}
 
 struct ComputePlan {
   std::vector<TileWork> tiles;  // ascending tile order

@@ -52,11 +52,13 @@ class TileRanges {
   std::vector<TileRange> ranges_;
 };
 
-// Copies per extra segment (a tile's second or later run) below which a plan is not worth
+// Copies per extra segment (a tile's second or later stretch) below which a plan is not worth
 // it: a product's copies come grouped by destination; copies that alternate destinations
 // would make the plan about as large as the copy list.
 constexpr size_t kCopiesPerSegment = 4;
 constexpr size_t kExtraSegments = 64;  // allowed to any exchange, however few its copies
+// Strided runs are kept only where they make the copies at least this many times fewer.
+constexpr size_t kCopiesPerRun = 4;
 
 // The tile-by-tile plan of the exchange, followed by the compute set when there is one.
 std::optional<FusedStepPlan> planByTile(const Exchange& exchange, const ExchangePlan& exchangePlan,
@@ -68,27 +70,27 @@ std::optional<FusedStepPlan> planByTile(const Exchange& exchange, const Exchange
       copies.size() > std::numeric_limits<uint32_t>::max()) {
     return std::nullopt;
   }
-  // Runs of copies to one destination tile, in copy order.
+  // Stretches of copies to one destination tile, in copy order.
   struct TileSegment {
     uint32_t tile;
     CopySegment copies;
   };
-  std::vector<TileSegment> runs;
+  std::vector<TileSegment> stretches;
   std::vector<bool> seen;
   size_t tiles = 0;
   for (uint32_t i = 0; i < copies.size(); ++i) {
     const uint32_t tile = copies[i].dstTile;
-    if (runs.empty() || runs.back().tile != tile) {
+    if (stretches.empty() || stretches.back().tile != tile) {
       if (seen.size() <= tile) seen.resize(size_t{tile} + 1);
       if (!seen[tile]) {
         seen[tile] = true;
         ++tiles;
       }
-      runs.push_back({tile, {i, i}});
-      // Second and later runs to a tile cost a segment each (runs >= tiles).
-      if (runs.size() - tiles > kExtraSegments + copies.size() / kCopiesPerSegment) return std::nullopt;
+      stretches.push_back({tile, {i, i}});
+      // Second and later stretches to a tile cost a segment each (stretches >= tiles).
+      if (stretches.size() - tiles > kExtraSegments + copies.size() / kCopiesPerSegment) return std::nullopt;
     }
-    runs.back().copies.end = i + 1;
+    stretches.back().copies.end = i + 1;
   }
   if (computeSet != nullptr) {
     const TileRanges vertexRanges(*computeSet);
@@ -98,19 +100,19 @@ std::optional<FusedStepPlan> planByTile(const Exchange& exchange, const Exchange
       }
     }
   }
-  std::stable_sort(runs.begin(), runs.end(), [](const TileSegment& a, const TileSegment& b) { return a.tile < b.tile; });
+  std::stable_sort(stretches.begin(), stretches.end(), [](const TileSegment& a, const TileSegment& b) { return a.tile < b.tile; });
 
   FusedStepPlan plan;
-  plan.segments.reserve(runs.size());
-  size_t run = 0;
+  plan.segments.reserve(stretches.size());
+  size_t stretch = 0;
   size_t work = 0;
-  while (run < runs.size() || work < works.size()) {
-    const uint32_t runTile = run < runs.size() ? runs[run].tile : std::numeric_limits<uint32_t>::max();
+  while (stretch < stretches.size() || work < works.size()) {
+    const uint32_t stretchTile = stretch < stretches.size() ? stretches[stretch].tile : std::numeric_limits<uint32_t>::max();
     const uint32_t workTile = work < works.size() ? works[work].tile : std::numeric_limits<uint32_t>::max();
     FusedTile tile;
-    tile.tile = std::min(runTile, workTile);
+    tile.tile = std::min(stretchTile, workTile);
     tile.firstSegment = static_cast<uint32_t>(plan.segments.size());
-    for (; run < runs.size() && runs[run].tile == tile.tile; ++run) plan.segments.push_back(runs[run].copies);
+    for (; stretch < stretches.size() && stretches[stretch].tile == tile.tile; ++stretch) plan.segments.push_back(stretches[stretch].copies);
     tile.segmentCount = static_cast<uint32_t>(plan.segments.size()) - tile.firstSegment;
     if (workTile == tile.tile) tile.work = static_cast<int64_t>(work++);
     plan.tiles.push_back(tile);

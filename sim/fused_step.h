@@ -36,12 +36,10 @@ struct FusedStepPlan {
   std::vector<FusedTile> tiles;  // ascending tile order
   std::vector<CopySegment> segments;
   // The copies as strided runs (sim/copy_runs.h), kept only where that makes them at least
-  // kCopiesPerRun times fewer: an exchange of single elements, not a product's operand blocks.
+  // four times fewer: an exchange of single elements, not a product's operand blocks.
   std::vector<CopyRun> runs;
   std::vector<std::exception_ptr> errors;  // per FusedTile, filled by a run
 };
-
-inline constexpr size_t kCopiesPerRun = 4;
 
 // The plan for running `exchange` then `computeSet` tile by tile, or nullopt when that could
 // change what they compute, or when the copies interleave their destinations so finely that

@@ -219,8 +219,8 @@ int runCommand(const std::vector<std::string>& args) {
       const auto hostNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::steady_clock::now() - iterationStart);
       const double seconds = static_cast<double>(hostNs.count()) * 1e-9;
-      if (i == 0) firstSeconds = fastestSeconds = seconds;
-      if (i == 1 || (i > 1 && seconds < fastestSeconds)) fastestSeconds = seconds;
+      if (i == 0) firstSeconds = seconds;
+      if (i <= 1 || seconds < fastestSeconds) fastestSeconds = seconds;
       if (recorder) {
         recorder->endRun(result.index, i == 0 ? runner.loadCycles() : 0, result.execCycles,
                          static_cast<uint64_t>(hostNs.count()));
